@@ -1,0 +1,40 @@
+// swift-tools-version:6.0
+// MaChat: a multi-process chat server. No package dependencies: toolchain only.
+import PackageDescription
+
+let package = Package(
+    name: "MaChat",
+    products: [
+        .executable(name: "machat", targets: ["machat"]),
+        .executable(name: "machat-router", targets: ["machat-router"]),
+        .executable(name: "machat-tcp-gateway", targets: ["machat-tcp-gateway"]),
+        .executable(name: "machat-ws-gateway", targets: ["machat-ws-gateway"]),
+        .executable(name: "chattcpclient", targets: ["chattcpclient"]),
+        .executable(name: "chatwebsocketclient", targets: ["chatwebsocketclient"]),
+    ],
+    targets: [
+        // C shim exposing epoll, eventfd, signalfd, timerfd and prctl to Swift.
+        .target(name: "CLinux"),
+        .target(name: "Reactor", dependencies: ["CLinux"]),
+        .target(name: "RouterProtocol"),
+        .target(name: "WebSocket"),
+        .target(name: "GatewayCore", dependencies: ["Reactor", "RouterProtocol", "WebSocket"]),
+        .target(name: "RouterCore", dependencies: ["Reactor", "RouterProtocol"]),
+        .executableTarget(name: "machat-router", dependencies: ["RouterCore"]),
+        .executableTarget(name: "machat-tcp-gateway", dependencies: ["GatewayCore"]),
+        .executableTarget(name: "machat-ws-gateway", dependencies: ["GatewayCore", "WebSocket"]),
+        .executableTarget(
+            name: "machat",
+            dependencies: ["Reactor", "machat-router", "machat-tcp-gateway", "machat-ws-gateway"]
+        ),
+        .executableTarget(
+            name: "chattcpclient", dependencies: ["Reactor"], path: "Sources/clients/chattcpclient"),
+        .executableTarget(
+            name: "chatwebsocketclient", dependencies: ["Reactor", "WebSocket"],
+            path: "Sources/clients/chatwebsocketclient"),
+        .testTarget(name: "RouterTests", dependencies: ["RouterProtocol", "RouterCore"]),
+        .testTarget(name: "GatewayTests", dependencies: ["GatewayCore", "WebSocket"]),
+        .testTarget(name: "EndToEnd", dependencies: ["Reactor", "WebSocket"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,44 @@
+// C shim: Linux APIs that Swift's Glibc module does not expose.
+#ifndef MACHAT_CLINUX_H
+#define MACHAT_CLINUX_H
+
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/uio.h>
+#include <signal.h>
+#include <spawn.h>
+
+/// prctl is variadic in C, which Swift cannot call; this fixes the arity.
+static inline int clinux_prctl_set_pdeathsig(int sig) {
+    return prctl(PR_SET_PDEATHSIG, (unsigned long)sig, 0UL, 0UL, 0UL);
+}
+
+/// prctl(PR_SET_NAME) for readable `ps` output.
+static inline int clinux_prctl_set_name(const char *name) {
+    return prctl(PR_SET_NAME, (unsigned long)name, 0UL, 0UL, 0UL);
+}
+
+/// The uid of the peer of a connected Unix-domain socket (SO_PEERCRED), or -1.
+static inline long clinux_peer_uid(int fd, int *pid_out) {
+    struct ucred cred;
+    socklen_t len = sizeof(cred);
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return -1;
+    if (pid_out) *pid_out = cred.pid;
+    return (long)cred.uid;
+}
+
+/// The epoll_event struct is packed on x86_64, which Swift imports awkwardly;
+/// these accessors keep the layout in C.
+static inline void clinux_epoll_event_set(struct epoll_event *ev, uint32_t events, uint64_t data) {
+    ev->events = events;
+    ev->data.u64 = data;
+}
+static inline uint32_t clinux_epoll_event_events(const struct epoll_event *ev) { return ev->events; }
+static inline uint64_t clinux_epoll_event_data(const struct epoll_event *ev) { return ev->data.u64; }
+
+#endif

@@ -1,0 +1,1 @@
+// Module GatewayCore: sources land here.

@@ -1,0 +1,1 @@
+// Module Reactor: sources land here.

@@ -1,0 +1,1 @@
+// Module RouterCore: sources land here.

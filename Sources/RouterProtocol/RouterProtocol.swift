@@ -1,0 +1,1 @@
+// Module RouterProtocol: sources land here.

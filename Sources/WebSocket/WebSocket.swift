@@ -1,0 +1,1 @@
+// Module WebSocket: sources land here.
