@@ -1,0 +1,17 @@
+// Implementations that need _GNU_SOURCE, kept out of the header so Swift's
+// view of the system headers is unchanged.
+#define _GNU_SOURCE
+#include <sys/socket.h>
+#include "CLinux.h"
+
+long clinux_peer_uid(int fd, int *pid_out) {
+    struct ucred cred;
+    socklen_t len = sizeof(cred);
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return -1;
+    if (pid_out) *pid_out = cred.pid;
+    return (long)cred.uid;
+}
+
+int clinux_accept4(int fd, int flags) {
+    return accept4(fd, NULL, NULL, flags);
+}

@@ -24,13 +24,10 @@ static inline int clinux_prctl_set_name(const char *name) {
 }
 
 /// The uid of the peer of a connected Unix-domain socket (SO_PEERCRED), or -1.
-static inline long clinux_peer_uid(int fd, int *pid_out) {
-    struct ucred cred;
-    socklen_t len = sizeof(cred);
-    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return -1;
-    if (pid_out) *pid_out = cred.pid;
-    return (long)cred.uid;
-}
+long clinux_peer_uid(int fd, int *pid_out);
+
+/// accept4(2) with no peer address; declared here because it needs _GNU_SOURCE.
+int clinux_accept4(int fd, int flags);
 
 /// The epoll_event struct is packed on x86_64, which Swift imports awkwardly;
 /// these accessors keep the layout in C.

@@ -1,0 +1,22 @@
+@preconcurrency import Glibc
+import CLinux
+
+/// Ties a child process's life to its supervisor's.
+public enum ProcessLifetime {
+    /// Asks the kernel to send SIGTERM when the parent dies (PR_SET_PDEATHSIG),
+    /// then checks the parent did not die before the call (the race prctl(2)
+    /// describes); exits if it did. `expectedParent` is the supervisor's pid
+    /// passed down by the supervisor, or nil when started by hand.
+    public static func dieWithParent(expectedParent: pid_t?) {
+        _ = clinux_prctl_set_pdeathsig(SIGTERM)
+        if let expected = expectedParent, getppid() != expected {
+            Log.error("supervisor is gone; exiting", ["expected_parent": expected])
+            exit(1)
+        }
+    }
+
+    /// Sets the thread name shown by `ps`/`top` (PR_SET_NAME, 15 bytes).
+    public static func setName(_ name: String) {
+        _ = clinux_prctl_set_name(name)
+    }
+}

@@ -1,1 +1,0 @@
-// Module Reactor: sources land here.
