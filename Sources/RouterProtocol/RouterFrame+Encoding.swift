@@ -81,6 +81,17 @@ extension RouterFrame {
     }
 }
 
+extension RouterFrame {
+    /// Appends a SAY frame for `conn` with `text` borrowed from a read buffer:
+    /// the gateway's hot path, with no intermediate array.
+    public static func appendSay(conn: ConnectionID, text: UnsafeRawBufferPointer, into buffer: inout [UInt8]) {
+        buffer.appendBigEndian(UInt32(1 + 4 + text.count))
+        buffer.append(RouterFrameType.say.rawValue)
+        buffer.appendBigEndian(conn)
+        buffer.append(contentsOf: text)
+    }
+}
+
 extension [UInt8] {
     /// Appends `value` in network byte order.
     mutating func appendBigEndian<Value: FixedWidthInteger>(_ value: Value) {

@@ -1,1 +1,26 @@
-print("")
+// machat-router: owns the rooms; gateways connect to it over a Unix-domain socket.
+@preconcurrency import Glibc
+import Reactor
+import RouterCore
+
+Syscall.ignoreSIGPIPE()
+Log.setProcess("router")
+let flags = CommandLineFlags.parse(
+    program: "machat-router",
+    summary: "MaChat router: owns rooms, names and the order of messages; gateways connect over a Unix-domain socket.",
+    specs: [
+        FlagSpec("socket", "PATH", default: RuntimeDirectory.defaultSocketPath(), "the Unix-domain socket gateways connect to; its directory is made private (0700)")
+    ])
+if let raw = getenv("MACHAT_SUPERVISOR_PID"), let parent = pid_t(String(cString: raw)) {
+    ProcessLifetime.dieWithParent(expectedParent: parent)
+}
+let socketPath = flags.string("socket")
+do {
+    try RuntimeDirectory.ensure(RuntimeDirectory.parent(of: socketPath))
+    let server = try RouterServer(configuration: RouterServer.Configuration(socketPath: socketPath))
+    try server.run()
+} catch {
+    Log.error("router failed", ["error": "\(error)"])
+    exit(1)
+}
+exit(0)

@@ -1,1 +1,4 @@
-print("")
+// machat-ws-gateway: terminates WebSocket chat clients and relays to machat-router.
+import GatewayCore
+
+GatewayCommand.main(webSocket: true)

@@ -1,0 +1,316 @@
+@preconcurrency import Glibc
+import Reactor
+import RouterProtocol
+import WebSocket
+
+/// A gateway process: terminates client connections (TCP or WebSocket),
+/// relays joins and lines to the router, and writes each delivery to its
+/// local members of the room, encoded once and shared by all of them.
+public final class Gateway {
+    /// The client-facing wire protocol.
+    public enum Kind: Sendable {
+        case tcp
+        case webSocket(WebSocketOptions)
+    }
+
+    /// Settings from the command line.
+    public struct Configuration: Sendable {
+        public var kind: Kind
+        public var routerSocketPath: String
+        public var limits = GatewayLimits()
+
+        public init(kind: Kind, routerSocketPath: String) {
+            self.kind = kind
+            self.routerSocketPath = routerSocketPath
+        }
+    }
+
+    let configuration: Configuration
+    let loop: EventLoop
+    var limits: GatewayLimits { configuration.limits }
+    private var link: RouterLink!
+    private var listener: Listener?
+    private var signals: SignalSource?
+    private var sessions: [ConnectionID: GatewaySession] = [:]
+    private var rooms: [RoomID: LocalRoom] = [:]
+    private var nextConn: ConnectionID = 1
+    private var deliveryScratch: [UInt8] = []
+    private var draining = false
+    private var finished = false
+    /// True while the router cannot take more: clients are not read.
+    private(set) var clientsPaused = false
+    private let isWebSocket: Bool
+
+    public init(configuration: Configuration) throws(SystemError) {
+        self.configuration = configuration
+        self.loop = try EventLoop()
+        if case .webSocket = configuration.kind { isWebSocket = true } else { isWebSocket = false }
+        let name = "\(isWebSocket ? "ws" : "tcp")-\(getpid())"
+        link = RouterLink(gateway: self, socketPath: configuration.routerSocketPath, gatewayName: name, loop: loop)
+    }
+
+    /// Serves clients from `listenerFD` until SIGTERM/SIGINT, then drains.
+    public func run(listenerFD: FileDescriptor) throws(SystemError) {
+        listener = try Listener(fd: listenerFD, loop: loop) { [unowned self] fd in accept(fd) }
+        signals = try SignalSource(signals: [SIGTERM, SIGINT], loop: loop) { [unowned self] signal in
+            beginDrain(signal: signal)
+        }
+        link.start()
+        if case .webSocket(let options) = configuration.kind, options.pingIntervalMilliseconds > 0 {
+            schedulePingRound(every: options.pingIntervalMilliseconds)
+        }
+        loop.run()
+    }
+
+    /// Dead-peer detection for WebSocket clients: one sweep per interval pings
+    /// the idle ones and closes those that ignored the previous ping, so a
+    /// vanished peer costs at most two intervals.
+    private func schedulePingRound(every interval: Int) {
+        loop.schedule(afterMilliseconds: interval) { [unowned self] in
+            for session in sessions.values {
+                guard let session = session as? WebSocketSession else { continue }
+                _ = session.pingRound()
+            }
+            if !draining { schedulePingRound(every: interval) }
+        }
+    }
+
+    // MARK: Clients
+
+    private func accept(_ fd: FileDescriptor) {
+        if sessions.count >= limits.maxConnections {
+            refuseConnection(fd)
+            return
+        }
+        Socket.setNoDelay(fd)
+        let connection: StreamConnection
+        do {
+            connection = try StreamConnection(fd: fd, loop: loop, outboundLimit: limits.outboundBytesPerConnection)
+        } catch {
+            Log.error("could not register a client", ["error": error])
+            fd.close()
+            return
+        }
+        let conn = nextConn
+        nextConn &+= 1
+        if nextConn == 0 { nextConn = 1 }
+        let session: GatewaySession
+        switch configuration.kind {
+        case .tcp:
+            session = TCPSession(conn: conn, connection: connection, gateway: self)
+        case .webSocket(let options):
+            session = WebSocketSession(conn: conn, connection: connection, gateway: self, options: options)
+        }
+        connection.delegate = session
+        sessions[conn] = session
+        if clientsPaused { session.updateReadPause() }
+        let timeout = isWebSocket ? limits.handshakeTimeoutMilliseconds + limits.joinTimeoutMilliseconds : limits.joinTimeoutMilliseconds
+        session.joinTimer = loop.schedule(afterMilliseconds: timeout) { [weak session] in
+            guard let session, session.phase == .awaitingJoin, session.connection.isOpen else { return }
+            Log.info("join timeout; closing", ["conn": session.conn, "timeout_ms": timeout])
+            session.sendError("no join received within \(timeout / 1000) s; send {\"name\":\"…\",\"room\":\"…\"} first", close: true, code: 1008)
+        }
+    }
+
+    /// Over the connection limit: say so in the client's protocol and close.
+    private func refuseConnection(_ fd: FileDescriptor) {
+        Log.warn("connection limit reached; refusing a client", ["limit": limits.maxConnections])
+        let text = "server is full (\(limits.maxConnections) connections on this gateway); try again later"
+        let bytes = isWebSocket
+            ? HTTPResponse.bytes(status: 503, reason: "Service Unavailable", body: text + "\n")
+            : Array("error: \(text)\n".utf8)
+        bytes.withUnsafeBytes { _ = try? fd.send($0) }
+        fd.close()
+    }
+
+    /// A client's join was malformed or invalid.
+    func refuseJoin(_ session: GatewaySession, _ error: JoinError) {
+        Log.info("join refused", ["conn": session.conn, "reason": error.message])
+        session.sendError(error.message, close: true, code: 1008)
+    }
+
+    /// Validates and relays a join; false if the session was refused.
+    func join(_ session: GatewaySession, _ request: JoinRequest) -> Bool {
+        if let error = request.validate(limits) {
+            refuseJoin(session, error)
+            return false
+        }
+        if draining {
+            session.sendShutdownNotice()
+            return false
+        }
+        if link.log.byteCount > limits.heldBytesPerGateway {
+            session.sendError("the server is busy and cannot take new members now; try again shortly", close: true, code: 1013)
+            return false
+        }
+        if let timer = session.joinTimer { loop.cancel(timer) }
+        session.joinTimer = nil
+        session.name = request.name
+        session.roomName = request.room
+        session.phase = .joining
+        session.joinSequence = link.sendJoin(conn: session.conn, name: request.name, room: request.room)
+        return true
+    }
+
+    /// Relays one line. While the router is away lines wait in the held log,
+    /// within bounds; past them the client is told the line was not accepted.
+    func say(_ session: GatewaySession, _ line: UnsafeRawBufferPointer) {
+        let size = 9 + line.count
+        let overConnection = session.heldBytes + size > limits.heldBytesPerConnection
+        let overGateway = link.log.byteCount + size > limits.heldBytesPerGateway
+        if (!link.isWelcomed && overConnection) || overGateway {
+            Log.warn("line not accepted: held-line bound reached", ["conn": session.conn, "name": session.name, "router_up": link.isWelcomed])
+            session.sendError("message not accepted: the chat router is unavailable and too much is waiting already; send it again shortly", close: false, code: 1013)
+            return
+        }
+        session.heldBytes += link.sendSay(conn: session.conn, text: line)
+        if link.isWelcomed && !clientsPaused && link.log.byteCount > limits.heldBytesPerGateway / 2 {
+            updateClientsPaused()
+        }
+    }
+
+    /// Takes a session out of its room and tells the router it left; idempotent.
+    func retire(_ session: GatewaySession) {
+        guard session.phase != .leaving else { return }
+        session.phase = .leaving
+        if let timer = session.joinTimer { loop.cancel(timer) }
+        session.room.map { room in
+            room.remove(session)
+            if room.isEmpty { rooms[room.id] = nil }
+        }
+        if session.joinSequence != 0 { link.sendLeave(conn: session.conn) }
+    }
+
+    func sessionClosed(_ session: GatewaySession, reason: CloseReason) {
+        retire(session)
+        sessions[session.conn] = nil
+        if case .slowConsumer = reason {
+            Log.warn("slow consumer disconnected", ["conn": session.conn, "name": session.name, "room": session.roomName, "reason": reason])
+        } else {
+            Log.debug("client closed", ["conn": session.conn, "reason": reason])
+        }
+        if draining && sessions.isEmpty { finishDrain() }
+    }
+
+    // MARK: From the router
+
+    /// Writes one delivery to every local member of the room. The bytes are
+    /// encoded once (a WebSocket frame header is added once, not per member).
+    func deliver(room roomID: RoomID, payload: [UInt8]) {
+        guard let room = rooms[roomID] else { return }
+        if isWebSocket {
+            deliveryScratch.removeAll(keepingCapacity: true)
+            WebSocketFrame.appendHeader(into: &deliveryScratch, opcode: .text, length: payload.count, fin: true, maskingKey: nil)
+            deliveryScratch.append(contentsOf: payload)
+            deliveryScratch.withUnsafeBytes { bytes in
+                for member in room.members { member.connection.write(bytes) }
+            }
+        } else {
+            payload.withUnsafeBytes { bytes in
+                for member in room.members { member.connection.write(bytes) }
+            }
+        }
+    }
+
+    func joinAccepted(conn: ConnectionID, room roomID: RoomID) {
+        guard let session = sessions[conn], session.phase == .joining else { return }
+        session.phase = .joined
+        let room: LocalRoom
+        if let existing = rooms[roomID] {
+            room = existing
+        } else {
+            room = LocalRoom(id: roomID)
+            rooms[roomID] = room
+        }
+        room.add(session)
+        session.didJoin()
+    }
+
+    func joinRefused(conn: ConnectionID, reason: String) {
+        guard let session = sessions[conn], session.phase == .joining || session.phase == .joined else { return }
+        Log.info("join refused by router", ["conn": conn, "name": session.name, "room": session.roomName, "reason": reason])
+        // The router never admitted it (or dropped it on a replay conflict):
+        // no LEAVE is owed.
+        session.joinSequence = 0
+        session.sendError(reason, close: true, code: 1008)
+    }
+
+    /// Members whose JOIN the router acknowledged before it went away (their
+    /// JOIN is no longer in the held log): they are joined again first.
+    func membersToReplay(acknowledgedBefore sequence: UInt64) -> [(conn: ConnectionID, name: String, room: String)] {
+        sessions.values
+            .filter { ($0.phase == .joining || $0.phase == .joined) && $0.joinSequence != 0 && $0.joinSequence < sequence }
+            .sorted { $0.conn < $1.conn }
+            .map { ($0.conn, $0.name, $0.roomName) }
+    }
+
+    func released(conn: ConnectionID, bytes: Int) {
+        sessions[conn]?.heldBytes -= bytes
+    }
+
+    func heldLogShrank() {
+        if clientsPaused { updateClientsPaused() }
+    }
+
+    func routerBackpressureChanged() {
+        updateClientsPaused()
+    }
+
+    func routerLinkUp() {
+        updateClientsPaused()
+    }
+
+    /// The router is gone: its room ids mean nothing to the next one, so the
+    /// local index is rebuilt from the JOINED answers to the replayed joins.
+    func routerLinkDown() {
+        for room in rooms.values {
+            for member in room.members { member.room = nil }
+        }
+        rooms.removeAll()
+        for session in sessions.values where session.phase == .joined {
+            session.phase = .joining
+        }
+        updateClientsPaused()
+    }
+
+    private func updateClientsPaused() {
+        let paused = link.isCongested || (link.isWelcomed && link.log.byteCount > limits.heldBytesPerGateway / 2)
+        guard paused != clientsPaused else { return }
+        clientsPaused = paused
+        Log.info(paused ? "router behind; pausing client reads" : "router caught up; resuming client reads", ["held_bytes": link.log.byteCount])
+        for session in sessions.values { session.updateReadPause() }
+    }
+
+    // MARK: Drain
+
+    private func beginDrain(signal: Int32) {
+        guard !draining else {
+            Log.warn("second stop signal; exiting now")
+            loop.stop()
+            return
+        }
+        draining = true
+        Log.info("draining", ["signal": signal, "clients": sessions.count])
+        listener?.stop()
+        for session in sessions.values { session.sendShutdownNotice() }
+        if sessions.isEmpty {
+            finishDrain()
+        } else {
+            loop.schedule(afterMilliseconds: limits.drainMilliseconds) { [unowned self] in
+                Log.warn("drain deadline passed", ["clients_left": sessions.count])
+                finishDrain()
+            }
+        }
+    }
+
+    private func finishDrain() {
+        guard !finished else { return }
+        finished = true
+        link.stop()
+        // One more turn lets the LEAVEs reach the router before exit.
+        loop.schedule(afterMilliseconds: 50) { [unowned self] in
+            Log.info("gateway stopped")
+            loop.stop()
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// Module GatewayCore: sources land here.

@@ -1,0 +1,33 @@
+/// Every bound a gateway enforces, with the defaults documented in the README.
+public struct GatewayLimits: Sendable {
+    /// Longest name, in UTF-8 bytes.
+    public var maxNameBytes = 64
+    /// Longest room name, in UTF-8 bytes.
+    public var maxRoomBytes = 64
+    /// Longest line (TCP) or message line (WebSocket), in bytes without the
+    /// newline: the seed's `bufio.Scanner` limit.
+    public var maxLineBytes = 64 * 1024
+    /// Largest join object, in bytes.
+    public var maxJoinBytes = 4096
+    /// Unsent bytes to one client past which it is disconnected as a slow consumer.
+    public var outboundBytesPerConnection = 4 << 20
+    /// Connections one gateway process holds; more are refused with an error.
+    public var maxConnections = 19_000
+    /// A connection that has not completed its join by then is closed.
+    public var joinTimeoutMilliseconds = 10_000
+    /// WebSocket: the HTTP upgrade must complete within this time.
+    public var handshakeTimeoutMilliseconds = 10_000
+    /// Lines held for one client while the router is away.
+    public var heldBytesPerConnection = 256 * 1024
+    /// Lines held for the whole gateway while the router is away (and
+    /// unacknowledged lines in general).
+    public var heldBytesPerGateway = 64 << 20
+    /// Sustained lines per second one client may send (token bucket refill).
+    public var linesPerSecond = 1000.0
+    /// Burst a client may send above the sustained rate.
+    public var lineBurst = 2000.0
+    /// How long a draining gateway waits for clients to take their last bytes.
+    public var drainMilliseconds = 5000
+
+    public init() {}
+}

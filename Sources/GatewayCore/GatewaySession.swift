@@ -1,0 +1,99 @@
+import Reactor
+import RouterProtocol
+
+/// One client connection on a gateway, whatever its wire protocol. Subclasses
+/// (`TCPSession`, `WebSocketSession`) turn bytes into a join and lines, and
+/// know how to tell their client about errors and shutdown.
+class GatewaySession: StreamConnectionDelegate {
+    enum Phase {
+        /// Connected, no join yet (WebSocket: possibly still in the handshake).
+        case awaitingJoin
+        /// JOIN sent; lines are already relayed (the router handles a link's
+        /// frames in order, so they follow the join).
+        case joining
+        /// The router accepted the join.
+        case joined
+        /// Closing or closed; nothing more is relayed.
+        case leaving
+    }
+
+    let conn: ConnectionID
+    let connection: StreamConnection
+    unowned let gateway: Gateway
+    var phase = Phase.awaitingJoin
+    var name = ""
+    var roomName = ""
+    /// Sequence number of this member's JOIN in the gateway's held-frame log.
+    var joinSequence: UInt64 = 0
+    /// The local room index entry and this session's slot in it.
+    weak var room: LocalRoom?
+    var roomSlot = 0
+    /// Bytes of this client's lines not yet acknowledged by the router.
+    var heldBytes = 0
+    var joinTimer: TimerID?
+    var rate: TokenBucket
+    var isRateLimited = false
+
+    init(conn: ConnectionID, connection: StreamConnection, gateway: Gateway) {
+        self.conn = conn
+        self.connection = connection
+        self.gateway = gateway
+        self.rate = TokenBucket(rate: gateway.limits.linesPerSecond, burst: gateway.limits.lineBurst)
+    }
+
+    /// What the client said, in its wire protocol.
+    func receive(_ bytes: UnsafeRawBufferPointer) {
+        preconditionFailure("subclass responsibility")
+    }
+
+    /// Tells the client what went wrong (TCP: an `error:` line; WebSocket: a
+    /// text message), then closes if `close` is set.
+    func sendError(_ message: String, close: Bool, code: UInt16) {
+        preconditionFailure("subclass responsibility")
+    }
+
+    /// Tells the client the gateway is going away, and closes after a flush.
+    func sendShutdownNotice() {
+        preconditionFailure("subclass responsibility")
+    }
+
+    /// Called when the router accepted the join.
+    func didJoin() {}
+
+    /// Relays a complete line, respecting the rate limit.
+    final func relay(_ line: UnsafeRawBufferPointer) {
+        rate.spend()
+        gateway.say(self, line)
+    }
+
+    /// After a read: if the client is over its rate, stop reading it until the
+    /// bucket refills (backpressure: nothing is dropped, the client's own TCP
+    /// window fills and it slows down).
+    final func applyRateLimit() {
+        let wait = rate.refill()
+        guard wait > 0, !isRateLimited else { return }
+        isRateLimited = true
+        updateReadPause()
+        connection.loop.schedule(afterMilliseconds: wait) { [weak self] in
+            guard let self else { return }
+            self.isRateLimited = false
+            self.updateReadPause()
+            self.applyRateLimit()
+        }
+    }
+
+    final func updateReadPause() {
+        connection.isReadPaused = isRateLimited || gateway.clientsPaused
+    }
+
+    // MARK: StreamConnectionDelegate
+
+    final func connection(_ connection: StreamConnection, didRead bytes: UnsafeRawBufferPointer) {
+        receive(bytes)
+        if phase == .joining || phase == .joined { applyRateLimit() }
+    }
+
+    final func connection(_ connection: StreamConnection, didCloseWith reason: CloseReason) {
+        gateway.sessionClosed(self, reason: reason)
+    }
+}

@@ -1,0 +1,56 @@
+import Reactor
+import RouterProtocol
+
+/// The router's end of one gateway's Unix-domain connection: decodes frames,
+/// hands them to the `RouterServer`, and carries its deliveries back.
+final class GatewayLink: StreamConnectionDelegate {
+    enum Phase {
+        case awaitingHello
+        case ready
+    }
+
+    let id: GatewayID
+    let connection: StreamConnection
+    unowned let server: RouterServer
+    var phase = Phase.awaitingHello
+    /// The gateway's own name from HELLO, for logs.
+    var name = "?"
+    private var decoder = RouterFrameDecoder()
+    /// Frames fully processed on this link, and the count last acknowledged.
+    var processedFrames: UInt64 = 0
+    var acknowledgedFrames: UInt64 = 0
+    /// True while this link's outbound is above the high-water mark.
+    var isCongested = false
+
+    init(id: GatewayID, connection: StreamConnection, server: RouterServer) {
+        self.id = id
+        self.connection = connection
+        self.server = server
+    }
+
+    func connection(_ connection: StreamConnection, didRead bytes: UnsafeRawBufferPointer) {
+        decoder.append(bytes)
+        while connection.isOpen {
+            let frame: RouterFrame?
+            do {
+                frame = try decoder.next()
+            } catch {
+                Log.error("protocol error from gateway; closing its link", ["gateway": name, "error": error])
+                connection.close(.local("protocol error: \(error)"))
+                return
+            }
+            guard let frame else { break }
+            server.handle(frame, from: self)
+            processedFrames &+= 1
+        }
+        server.noteProcessed(self)
+    }
+
+    func connection(_ connection: StreamConnection, didCloseWith reason: CloseReason) {
+        server.linkClosed(self, reason: reason)
+    }
+
+    func connectionDidDrain(_ connection: StreamConnection) {
+        server.linkDrained(self)
+    }
+}

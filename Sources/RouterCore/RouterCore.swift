@@ -1,1 +1,0 @@
-// Module RouterCore: sources land here.

@@ -1,0 +1,193 @@
+@preconcurrency import Glibc
+import Reactor
+import RouterProtocol
+
+/// The router process: accepts gateway links on a Unix-domain socket, keeps the
+/// `RoomDirectory`, and fans each message out once per gateway with members in
+/// the room. One thread, one loop; processing frames in arrival order gives
+/// every room a single total order.
+public final class RouterServer {
+    /// Settings from the command line.
+    public struct Configuration: Sendable {
+        public var socketPath: String
+        /// Unsent bytes to one gateway above which the router stops reading
+        /// from all gateways until it drains (backpressure, never loss).
+        public var highWaterBytes = 8 << 20
+        /// Unsent bytes to one gateway at which its link is cut (the gateway
+        /// reconnects and replays its members).
+        public var linkLimitBytes = 256 << 20
+
+        public init(socketPath: String) {
+            self.socketPath = socketPath
+        }
+    }
+
+    let configuration: Configuration
+    let loop: EventLoop
+    public let directory = RoomDirectory()
+    private var links: [GatewayID: GatewayLink] = [:]
+    private var nextGatewayID: GatewayID = 1
+    private var listener: Listener?
+    private var signals: SignalSource?
+    private var congestedLinks = 0
+    private var ackPending: [GatewayLink] = []
+    private var ackScheduled = false
+    private let ownUID = getuid()
+
+    public init(configuration: Configuration) throws(SystemError) {
+        self.configuration = configuration
+        self.loop = try EventLoop()
+    }
+
+    /// Binds the socket and runs until SIGTERM/SIGINT.
+    public func run() throws(SystemError) {
+        let fd = try Socket.listenUnix(path: configuration.socketPath)
+        listener = try Listener(fd: fd, loop: loop) { [unowned self] client in accept(client) }
+        signals = try SignalSource(signals: [SIGTERM, SIGINT], loop: loop) { [unowned self] signal in
+            Log.info("stopping", ["signal": signal])
+            loop.stop()
+        }
+        Log.info("router listening", ["socket": configuration.socketPath])
+        loop.run()
+        _ = unlink(configuration.socketPath)
+        Log.info("router stopped", ["rooms": directory.roomCount, "members": directory.memberCount])
+    }
+
+    private func accept(_ fd: FileDescriptor) {
+        // Mode 0600 on the socket and 0700 on its directory already keep other
+        // users out; checking the peer's uid is the second lock (unix(7)).
+        guard let peer = Socket.peerCredentials(fd), peer.uid == ownUID else {
+            let who = Socket.peerCredentials(fd)
+            Log.warn("refused a link from another user", ["peer_uid": who.map { String($0.uid) } ?? "unknown", "peer_pid": who.map { String($0.pid) } ?? "unknown"])
+            fd.close()
+            return
+        }
+        do {
+            let connection = try StreamConnection(fd: fd, loop: loop, outboundLimit: configuration.linkLimitBytes)
+            connection.notifiesOnDrain = true
+            let link = GatewayLink(id: nextGatewayID, connection: connection, server: self)
+            nextGatewayID &+= 1
+            connection.delegate = link
+            links[link.id] = link
+            if congestedLinks > 0 { connection.isReadPaused = true }
+            Log.info("gateway connected", ["link": link.id, "peer_pid": peer.pid])
+        } catch {
+            Log.error("could not register gateway link", ["error": error])
+            fd.close()
+        }
+    }
+
+    /// Acts on one frame from a gateway.
+    func handle(_ frame: RouterFrame, from link: GatewayLink) {
+        switch (link.phase, frame) {
+        case (.ready, .say(let conn, let text)):
+            guard let member = directory.member(gateway: link.id, conn: conn) else {
+                // A say racing its own leave or a refused join: nothing to deliver.
+                return
+            }
+            deliver(member: member, text: text)
+        case (.ready, .join(let conn, let name, let room)):
+            switch directory.join(gateway: link.id, conn: conn, name: name, room: room) {
+            case .success(let member):
+                send(.joined(conn: conn, room: member.room.id), to: link)
+                Log.debug("joined", ["gateway": link.name, "conn": conn, "name": name, "room": room])
+            case .failure(let refusal):
+                send(.rejected(conn: conn, reason: refusal.reason), to: link)
+                Log.info("join refused", ["gateway": link.name, "conn": conn, "name": name, "room": room, "reason": refusal.reason])
+            }
+        case (.ready, .leave(let conn)):
+            directory.leave(gateway: link.id, conn: conn)
+        case (.awaitingHello, .hello(let version, let gateway)):
+            guard version == RouterProtocol.version else {
+                Log.error("gateway speaks another protocol version; closing its link", ["gateway": gateway, "version": version, "supported": RouterProtocol.version])
+                link.connection.close(.local("unsupported protocol version \(version)"))
+                return
+            }
+            link.name = gateway
+            link.phase = .ready
+            send(.welcome(version: RouterProtocol.version), to: link)
+            Log.info("gateway ready", ["link": link.id, "gateway": gateway])
+        default:
+            Log.error("unexpected frame from gateway; closing its link", ["gateway": link.name, "frame": frame])
+            link.connection.close(.local("unexpected frame \(frame.typeCode)"))
+        }
+    }
+
+    /// Formats `name:text\n` once per gateway with members in the room.
+    private func deliver(member: Member, text: [UInt8]) {
+        let room = member.room
+        for (gateway, _) in room.presence {
+            guard let target = links[gateway] else { continue }
+            let connection = target.connection
+            connection.write { buffer in
+                RouterFrame.appendDeliver(room: room.id, name: member.nameBytes, text: text, into: &buffer)
+            }
+            if !target.isCongested && connection.pendingOutboundBytes > configuration.highWaterBytes {
+                setCongested(target, true)
+            }
+        }
+    }
+
+    private func send(_ frame: RouterFrame, to link: GatewayLink) {
+        link.connection.write { frame.encode(into: &$0) }
+    }
+
+    /// Called after a read batch: acknowledge at the end of the turn, once the
+    /// deliveries those frames caused are written to every gateway's socket.
+    func noteProcessed(_ link: GatewayLink) {
+        guard link.processedFrames != link.acknowledgedFrames else { return }
+        ackPending.append(link)
+        scheduleAcks()
+    }
+
+    private func scheduleAcks() {
+        guard !ackScheduled else { return }
+        ackScheduled = true
+        loop.atEndOfTurn { [unowned self] in
+            ackScheduled = false
+            sendAcks()
+        }
+    }
+
+    /// An ACK promises the gateway that every delivery caused by the
+    /// acknowledged frames is in the kernel's socket buffers of every gateway,
+    /// where it survives this process dying (unix(7) queues data to the peer).
+    /// So ACKs go out only when no link has unsent bytes; otherwise they wait
+    /// for the drain.
+    private func sendAcks() {
+        guard !ackPending.isEmpty else { return }
+        // A link still has unsent deliveries: retry when it drains.
+        if links.values.contains(where: { $0.connection.pendingOutboundBytes > 0 }) { return }
+        let pending = ackPending
+        ackPending.removeAll(keepingCapacity: true)
+        for link in pending where link.connection.isOpen && link.processedFrames != link.acknowledgedFrames {
+            link.acknowledgedFrames = link.processedFrames
+            send(.ack(count: link.processedFrames), to: link)
+        }
+    }
+
+    func linkDrained(_ link: GatewayLink) {
+        if link.isCongested { setCongested(link, false) }
+        if !ackPending.isEmpty { scheduleAcks() }
+    }
+
+    /// Backpressure: while any gateway is behind, read from no gateway.
+    private func setCongested(_ link: GatewayLink, _ congested: Bool) {
+        link.isCongested = congested
+        let before = congestedLinks
+        congestedLinks += congested ? 1 : -1
+        if (before == 0) != (congestedLinks == 0) {
+            let pause = congestedLinks > 0
+            Log.warn(pause ? "gateway link congested; pausing reads" : "gateway links drained; resuming reads", ["gateway": link.name])
+            for other in links.values { other.connection.isReadPaused = pause }
+        }
+    }
+
+    func linkClosed(_ link: GatewayLink, reason: CloseReason) {
+        links[link.id] = nil
+        if link.isCongested { setCongested(link, false) }
+        let removed = directory.removeGateway(link.id)
+        Log.info("gateway disconnected", ["link": link.id, "gateway": link.name, "members_removed": removed, "reason": reason])
+        if !ackPending.isEmpty { scheduleAcks() }
+    }
+}
