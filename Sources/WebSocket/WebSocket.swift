@@ -1,1 +1,0 @@
-// Module WebSocket: sources land here.
