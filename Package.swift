@@ -25,7 +25,7 @@ let package = Package(
         .executableTarget(name: "machat-ws-gateway", dependencies: ["GatewayCore", "WebSocket"]),
         .executableTarget(
             name: "machat",
-            dependencies: ["Reactor", "machat-router", "machat-tcp-gateway", "machat-ws-gateway"]
+            dependencies: ["Reactor", "GatewayCore", "machat-router", "machat-tcp-gateway", "machat-ws-gateway"]
         ),
         .executableTarget(
             name: "chattcpclient", dependencies: ["Reactor"], path: "Sources/clients/chattcpclient"),

@@ -29,7 +29,10 @@ public struct LineFramer: Sendable {
             let rest = UnsafeRawBufferPointer(rebasing: bytes[start...])
             guard let newline = rest.firstIndex(of: UInt8(ascii: "\n")) else {
                 // No newline: keep the tail for the next read, within the limit.
-                if partial.count + rest.count > maxLineBytes + 1 {
+                // One byte over the limit is allowed only if it is the `\r`
+                // of a CRLF whose `\n` has not arrived yet.
+                let total = partial.count + rest.count
+                if total > maxLineBytes + 1 || (total == maxLineBytes + 1 && rest.last != UInt8(ascii: "\r")) {
                     partial = []
                     return LineTooLong(limit: maxLineBytes)
                 }

@@ -69,6 +69,8 @@ public final class StreamConnection: EventHandler, Flushable {
     private var readPaused = false
     private var closeReason: CloseReason = .local("closed")
     private var lingerTimer: TimerID?
+    /// The peer sent EOF: nothing more to read, and no lingering needed.
+    private var peerHalfClosed = false
 
     /// Wraps an already connected, non-blocking socket and registers it for reads.
     public init(fd: FileDescriptor, loop: EventLoop, outboundLimit: Int = 1 << 20) throws(SystemError) {
@@ -189,7 +191,14 @@ public final class StreamConnection: EventHandler, Flushable {
             case .wouldBlock:
                 return
             case .done(0):
-                close(.endOfFile)
+                // The peer may only have shut down its sending side: give it
+                // what is still queued for it, then close.
+                peerHalfClosed = true
+                if outbound.isEmpty {
+                    close(.endOfFile)
+                } else {
+                    closeAfterFlush(.endOfFile)
+                }
             case .done(let n):
                 delegate?.connection(self, didRead: UnsafeRawBufferPointer(rebasing: loop.readBuffer[0..<n]))
             }
@@ -232,6 +241,10 @@ public final class StreamConnection: EventHandler, Flushable {
         }
         if outbound.isEmpty {
             if state == .draining {
+                if peerHalfClosed {
+                    close(closeReason)
+                    return
+                }
                 state = .lingering
                 _ = Glibc.shutdown(fd.rawValue, Int32(SHUT_WR))
                 updateInterest()
@@ -246,7 +259,7 @@ public final class StreamConnection: EventHandler, Flushable {
         // While paused, RDHUP is left out too: level-triggered, it would fire
         // every turn once the peer half-closes. HUP and ERR always report.
         var interest: UInt32 = 0
-        if !readPaused || state != .open { interest |= Interest.read | Interest.readHangup }
+        if !peerHalfClosed && (!readPaused || state != .open) { interest |= Interest.read | Interest.readHangup }
         if writeArmed { interest |= Interest.write }
         loop.modify(fd, interest: interest)
     }

@@ -70,7 +70,7 @@ public final class RouterServer {
             connection.delegate = link
             links[link.id] = link
             if congestedLinks > 0 { connection.isReadPaused = true }
-            Log.info("gateway connected", ["link": link.id, "peer_pid": peer.pid])
+            Log.debug("gateway connected", ["link": link.id, "peer_pid": peer.pid])
         } catch {
             Log.error("could not register gateway link", ["error": error])
             fd.close()
@@ -187,6 +187,11 @@ public final class RouterServer {
         links[link.id] = nil
         if link.isCongested { setCongested(link, false) }
         let removed = directory.removeGateway(link.id)
+        // A link that never said HELLO is a readiness probe (machat's) or a stray.
+        if link.phase == .awaitingHello {
+            Log.debug("link closed before hello", ["link": link.id, "reason": reason])
+            return
+        }
         Log.info("gateway disconnected", ["link": link.id, "gateway": link.name, "members_removed": removed, "reason": reason])
         if !ackPending.isEmpty { scheduleAcks() }
     }

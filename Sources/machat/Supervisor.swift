@@ -1,0 +1,261 @@
+@preconcurrency import Glibc
+import Reactor
+
+/// The `machat` process: owns the runtime directory and the listening
+/// sockets, starts the router and then the gateways, restarts any child that
+/// dies, rolls the gateways on SIGHUP, and stops everything in order on
+/// SIGINT/SIGTERM.
+final class Supervisor {
+    struct Configuration {
+        var tcpAddress: String
+        var webSocketAddress: String
+        var runtimeDirectory: String
+        var tcpGateways: Int
+        var webSocketGateways: Int
+        /// Flags passed on to every gateway / only to WebSocket gateways.
+        var gatewayArguments: [String]
+        var webSocketArguments: [String]
+    }
+
+    private enum Phase {
+        case starting
+        case running
+        case stopping
+    }
+
+    private let configuration: Configuration
+    private let loop: EventLoop
+    private let ownPID = getpid()
+    private var signals: SignalSource?
+    private var router: ChildProcess!
+    private var gateways: [ChildProcess] = []
+    private var phase = Phase.starting
+    private var rollingQueue: [ChildProcess] = []
+    private var rollingCurrent: ChildProcess?
+    private var socketPath: String { "\(configuration.runtimeDirectory)/router.sock" }
+
+    init(configuration: Configuration) throws(SystemError) {
+        self.configuration = configuration
+        self.loop = try EventLoop()
+    }
+
+    /// Runs until stopped; returns the process exit status.
+    func run() -> Int32 {
+        do {
+            try RuntimeDirectory.ensure(configuration.runtimeDirectory)
+        } catch {
+            Log.error("\(error)")
+            return 1
+        }
+        let directory = ProcessSpawner.executableDirectory()
+        var wsListener: FileDescriptor?
+        guard let tcpListener = bind(configuration.tcpAddress, kind: "tcp") else {
+            RuntimeDirectory.remove(configuration.runtimeDirectory)
+            return 1
+        }
+        if configuration.webSocketGateways > 0 {
+            wsListener = bind(configuration.webSocketAddress, kind: "ws")
+            if wsListener == nil {
+                RuntimeDirectory.remove(configuration.runtimeDirectory)
+                return 1
+            }
+        }
+        router = ChildProcess(name: "router", role: .router, executable: "\(directory)/machat-router", arguments: ["-socket", socketPath], listener: nil)
+        for index in 0..<configuration.tcpGateways {
+            gateways.append(ChildProcess(
+                name: "tcp-gateway-\(index + 1)", role: .gateway, executable: "\(directory)/machat-tcp-gateway",
+                arguments: ["-router", socketPath] + configuration.gatewayArguments, listener: tcpListener))
+        }
+        for index in 0..<configuration.webSocketGateways {
+            gateways.append(ChildProcess(
+                name: "ws-gateway-\(index + 1)", role: .gateway, executable: "\(directory)/machat-ws-gateway",
+                arguments: ["-router", socketPath] + configuration.gatewayArguments + configuration.webSocketArguments, listener: wsListener))
+        }
+        Log.info("router socket", ["path": socketPath, "runtime_dir": configuration.runtimeDirectory])
+        do {
+            signals = try SignalSource(signals: [SIGCHLD, SIGTERM, SIGINT, SIGHUP], loop: loop) { [unowned self] signal in
+                handle(signal: signal)
+            }
+        } catch {
+            Log.error("cannot watch signals", ["error": error])
+            return 1
+        }
+        start(router)
+        waitForRouter(deadline: MonotonicClock.now() + 10_000_000_000)
+        loop.run()
+        RuntimeDirectory.remove(configuration.runtimeDirectory)
+        Log.info("stopped")
+        return 0
+    }
+
+    /// Binds a listening socket and moves it above the descriptor numbers
+    /// children receive, so passing it as descriptor 3 is always a real dup2.
+    private func bind(_ text: String, kind: String) -> FileDescriptor? {
+        do {
+            let address = try SocketAddress.resolve(text, passive: true)[0]
+            let fd = try Socket.listenTCP(address)
+            let high = fcntl(fd.rawValue, F_DUPFD_CLOEXEC, 10)
+            if high >= 0 {
+                fd.close()
+            }
+            let listener = high >= 0 ? FileDescriptor(rawValue: high) : fd
+            Log.info("\(kind) listening", ["addr": try Socket.localAddress(listener)])
+            return listener
+        } catch let error as SystemError where error.errno == EADDRINUSE {
+            Log.error("address already in use; is another machat running? pick another with -\(kind)", ["addr": text])
+        } catch {
+            Log.error("cannot listen", ["addr": text, "flag": "-\(kind)", "error": "\(error)"])
+        }
+        return nil
+    }
+
+    /// Polls the router's socket until it accepts, then starts the gateways.
+    private func waitForRouter(deadline: UInt64) {
+        if let fd = try? Socket.connectUnix(path: socketPath) {
+            fd.close()
+            guard phase == .starting else { return }
+            phase = .running
+            for gateway in gateways { start(gateway) }
+            return
+        }
+        if MonotonicClock.now() > deadline {
+            Log.error("router did not come up within 10 s; stopping")
+            stop()
+            return
+        }
+        loop.schedule(afterMilliseconds: 10) { [unowned self] in
+            if phase == .starting { waitForRouter(deadline: deadline) }
+        }
+    }
+
+    private func start(_ child: ChildProcess) {
+        child.restartTimer = nil
+        do {
+            try child.start(supervisorPID: ownPID)
+            Log.info("started", ["child": child.name, "child_pid": child.pid ?? 0])
+        } catch {
+            Log.error("cannot start child", ["child": child.name, "error": error])
+            scheduleRestart(child)
+        }
+    }
+
+    private func scheduleRestart(_ child: ChildProcess) {
+        let delay = child.restartImmediately ? 0 : child.nextRestartDelay(now: MonotonicClock.now())
+        child.restartImmediately = false
+        if delay > 0 { Log.info("restarting", ["child": child.name, "in_ms": delay, "failures": child.consecutiveFailures]) }
+        child.restartTimer = loop.schedule(afterMilliseconds: delay) { [unowned self] in
+            guard phase != .stopping else { return }
+            start(child)
+            if child === rollingCurrent { rollNext(after: 300) }
+        }
+    }
+
+    // MARK: Signals
+
+    private func handle(signal: Int32) {
+        switch signal {
+        case SIGCHLD:
+            reapChildren()
+        case SIGTERM, SIGINT:
+            if phase == .stopping {
+                Log.warn("second stop signal; killing children now")
+                for child in [router!] + gateways { child.signal(SIGKILL) }
+            } else {
+                Log.info("stopping", ["signal": signal])
+                stop()
+            }
+        case SIGHUP:
+            beginRollingRestart()
+        default:
+            break
+        }
+    }
+
+    /// Collects every exited child (one SIGCHLD may stand for several).
+    private func reapChildren() {
+        while true {
+            var status: Int32 = 0
+            let pid = waitpid(-1, &status, WNOHANG)
+            if pid <= 0 { return }
+            guard let child = ([router!] + gateways).first(where: { $0.pid == pid }) else { continue }
+            child.pid = nil
+            if phase == .stopping {
+                Log.info("child exited", ["child": child.name, "how": ProcessSpawner.describe(status: status)])
+                continueStopping()
+            } else if child.restartImmediately {
+                Log.info("child exited for rolling restart", ["child": child.name, "how": ProcessSpawner.describe(status: status)])
+                scheduleRestart(child)
+            } else {
+                Log.warn("child exited unexpectedly", ["child": child.name, "how": ProcessSpawner.describe(status: status)])
+                scheduleRestart(child)
+            }
+        }
+    }
+
+    // MARK: Rolling restart
+
+    /// SIGHUP: restart gateways one at a time, so a room with members on
+    /// several gateways never goes dark and the listening sockets never close.
+    private func beginRollingRestart() {
+        guard phase == .running, rollingCurrent == nil else {
+            Log.warn("rolling restart already in progress or not running; ignoring SIGHUP")
+            return
+        }
+        Log.info("rolling restart of gateways", ["count": gateways.count])
+        rollingQueue = gateways
+        rollNext(after: 0)
+    }
+
+    private func rollNext(after delay: Int) {
+        loop.schedule(afterMilliseconds: delay) { [unowned self] in
+            guard phase == .running else { return }
+            guard !rollingQueue.isEmpty else {
+                rollingCurrent = nil
+                Log.info("rolling restart done")
+                return
+            }
+            let child = rollingQueue.removeFirst()
+            rollingCurrent = child
+            guard child.pid != nil else {
+                rollNext(after: 0)
+                return
+            }
+            child.restartImmediately = true
+            child.signal(SIGTERM)
+        }
+    }
+
+    // MARK: Stopping
+
+    /// Gateways first (they drain their clients), then the router.
+    private func stop() {
+        phase = .stopping
+        for child in [router!] + gateways {
+            if let timer = child.restartTimer { loop.cancel(timer) }
+            child.restartTimer = nil
+        }
+        for gateway in gateways { gateway.signal(SIGTERM) }
+        loop.schedule(afterMilliseconds: 8000) { [unowned self] in
+            for gateway in gateways where gateway.pid != nil {
+                Log.warn("gateway did not stop in time; killing it", ["child": gateway.name])
+                gateway.signal(SIGKILL)
+            }
+        }
+        continueStopping()
+    }
+
+    private func continueStopping() {
+        guard gateways.allSatisfy({ $0.pid == nil }) else { return }
+        if router.pid != nil {
+            router.signal(SIGTERM)
+            loop.schedule(afterMilliseconds: 3000) { [unowned self] in
+                if router.pid != nil {
+                    Log.warn("router did not stop in time; killing it")
+                    router.signal(SIGKILL)
+                }
+            }
+        } else {
+            loop.stop()
+        }
+    }
+}
