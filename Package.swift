@@ -27,14 +27,17 @@ let package = Package(
             name: "machat",
             dependencies: ["Reactor", "GatewayCore", "machat-router", "machat-tcp-gateway", "machat-ws-gateway"]
         ),
+        // What the example clients (and the benchmark) share: join encoding,
+        // addresses, the stdin/socket relay.
+        .target(name: "ChatClientKit", dependencies: ["Reactor"], path: "Sources/clients/ChatClientKit"),
         .executableTarget(
-            name: "chattcpclient", dependencies: ["Reactor"], path: "Sources/clients/chattcpclient"),
+            name: "chattcpclient", dependencies: ["Reactor", "ChatClientKit"], path: "Sources/clients/chattcpclient"),
         .executableTarget(
-            name: "chatwebsocketclient", dependencies: ["Reactor", "WebSocket"],
+            name: "chatwebsocketclient", dependencies: ["Reactor", "WebSocket", "ChatClientKit"],
             path: "Sources/clients/chatwebsocketclient"),
         .testTarget(name: "RouterTests", dependencies: ["RouterProtocol", "RouterCore"]),
         .testTarget(name: "GatewayTests", dependencies: ["GatewayCore", "WebSocket"]),
-        .testTarget(name: "EndToEnd", dependencies: ["Reactor", "WebSocket"]),
+        .testTarget(name: "EndToEnd", dependencies: ["Reactor", "WebSocket", "ChatClientKit"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -100,10 +100,11 @@ final class WebSocketSession: GatewaySession {
 
     /// Runs frames through the protocol machine and acts on what it says.
     private func process(_ bytes: UnsafeRawBufferPointer) {
-        guard var machine else { return }
+        guard machine != nil else { return }
         pendingActions.removeAll(keepingCapacity: true)
-        machine.receive(bytes) { pendingActions.append($0) }
-        self.machine = machine
+        // Mutated in place: a local copy would share the half-built message's
+        // storage and force a copy of it on every read.
+        machine!.receive(bytes) { pendingActions.append($0) }
         for action in pendingActions {
             switch action {
             case .send(let frame):
@@ -113,7 +114,7 @@ final class WebSocketSession: GatewaySession {
             case .pongReceived:
                 break
             case .closeConnection:
-                if let error = machine.error {
+                if let error = machine?.error {
                     Log.info("websocket protocol error", ["conn": conn, "name": name, "code": error.closeCode, "reason": error.reason])
                 }
                 gateway.retire(self)
