@@ -15,7 +15,7 @@ public enum GatewayCommand {
             FlagSpec("max-name", "BYTES", default: String(d.maxNameBytes), "longest name"),
             FlagSpec("max-room", "BYTES", default: String(d.maxRoomBytes), "longest room name"),
             FlagSpec("max-outbound", "BYTES", default: String(d.outboundBytesPerConnection), "unsent bytes to one client before it is disconnected as a slow consumer"),
-            FlagSpec("rate", "LINES", default: String(Int(d.linesPerSecond)), "lines per second one client may send; faster senders are not read until they slow down"),
+            FlagSpec("rate", "LINES", default: String(Int(d.linesPerSecond)), "lines per second one client may send (0: no limit); faster senders are not read until they slow down"),
             FlagSpec("burst", "LINES", default: String(Int(d.lineBurst)), "lines a client may send at once above the rate"),
             FlagSpec("held-per-connection", "BYTES", default: String(d.heldBytesPerConnection), "lines held for one client while the router is away"),
             FlagSpec("held-per-gateway", "BYTES", default: String(d.heldBytesPerGateway), "lines held for the whole gateway while the router is away"),

@@ -22,10 +22,12 @@ public struct GatewayLimits: Sendable {
     /// Lines held for the whole gateway while the router is away (and
     /// unacknowledged lines in general).
     public var heldBytesPerGateway = 64 << 20
-    /// Sustained lines per second one client may send (token bucket refill).
-    public var linesPerSecond = 1000.0
+    /// Sustained lines per second one client may send (token bucket refill);
+    /// 0 turns the limit off. Far above any person's typing, low enough that
+    /// one script cannot take a whole gateway.
+    public var linesPerSecond = 5000.0
     /// Burst a client may send above the sustained rate.
-    public var lineBurst = 2000.0
+    public var lineBurst = 10000.0
     /// How long a draining gateway waits for clients to take their last bytes.
     public var drainMilliseconds = 5000
 

@@ -70,6 +70,7 @@ class GatewaySession: StreamConnectionDelegate {
     /// bucket refills (backpressure: nothing is dropped, the client's own TCP
     /// window fills and it slows down).
     final func applyRateLimit() {
+        guard rate.rate > 0 else { return }
         let wait = rate.refill()
         guard wait > 0, !isRateLimited else { return }
         isRateLimited = true

@@ -84,7 +84,7 @@ public struct CommandLineFlags: Sendable {
         var text = "usage: \(program) [flags]\n\(summary)\n\nflags:\n"
         for spec in specs {
             let left = "  -\(spec.name)" + (spec.placeholder.map { " \($0)" } ?? "")
-            let pad = String(repeating: " ", count: max(1, 28 - left.count))
+            let pad = String(repeating: " ", count: max(1, 32 - left.count))
             let defaultText = spec.defaultValue.isEmpty || spec.placeholder == nil ? "" : " (default \(spec.defaultValue))"
             text += left + pad + spec.help + defaultText + "\n"
         }

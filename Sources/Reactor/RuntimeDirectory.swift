@@ -3,17 +3,22 @@
 /// The directory that holds the router's socket: owned by us, mode 0700, so
 /// no other user can even reach the socket.
 public enum RuntimeDirectory {
+    /// The base for runtime directories: $XDG_RUNTIME_DIR, else /tmp.
+    static func base() -> String {
+        if let xdg = getenv("XDG_RUNTIME_DIR"), xdg.pointee != 0 { return String(cString: xdg) }
+        return "/tmp"
+    }
+
     /// The default for a supervisor with this pid: private to the instance, so
     /// several `machat`s (and parallel tests) never share one.
     public static func defaultPath(pid: pid_t = getpid()) -> String {
-        var base = "/tmp"
-        if let xdg = getenv("XDG_RUNTIME_DIR"), xdg.pointee != 0 { base = String(cString: xdg) }
-        return "\(base)/machat-\(getuid())-\(pid)"
+        "\(base())/machat-\(getuid())-\(pid)"
     }
 
-    /// The router socket path used when none is given.
+    /// The router socket used by a router or gateway started by hand without
+    /// `-socket`/`-router`: one stable place per user, so they find each other.
     public static func defaultSocketPath() -> String {
-        "\(defaultPath(pid: getpid()))/router.sock"
+        "\(base())/machat-\(getuid())/router.sock"
     }
 
     /// Creates `path` with mode 0700 if missing; refuses a directory that
