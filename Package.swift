@@ -11,6 +11,7 @@ let package = Package(
         .executable(name: "machat-ws-gateway", targets: ["machat-ws-gateway"]),
         .executable(name: "chattcpclient", targets: ["chattcpclient"]),
         .executable(name: "chatwebsocketclient", targets: ["chatwebsocketclient"]),
+        .executable(name: "machat-bench", targets: ["machat-bench"]),
     ],
     targets: [
         // C shim exposing epoll, eventfd, signalfd, timerfd and prctl to Swift.
@@ -35,6 +36,9 @@ let package = Package(
         .executableTarget(
             name: "chatwebsocketclient", dependencies: ["Reactor", "WebSocket", "ChatClientKit"],
             path: "Sources/clients/chatwebsocketclient"),
+        .executableTarget(
+            name: "machat-bench", dependencies: ["Reactor", "WebSocket", "ChatClientKit"],
+            path: "Sources/clients/machat-bench"),
         .testTarget(name: "RouterTests", dependencies: ["RouterProtocol", "RouterCore"]),
         .testTarget(name: "GatewayTests", dependencies: ["GatewayCore", "WebSocket"]),
         .testTarget(name: "EndToEnd", dependencies: ["Reactor", "WebSocket", "ChatClientKit"]),
