@@ -40,7 +40,7 @@ let package = Package(
             name: "machat-bench", dependencies: ["Reactor", "WebSocket", "ChatClientKit"],
             path: "Sources/clients/machat-bench"),
         .testTarget(name: "RouterTests", dependencies: ["RouterProtocol", "RouterCore"]),
-        .testTarget(name: "GatewayTests", dependencies: ["GatewayCore", "WebSocket"]),
+        .testTarget(name: "GatewayTests", dependencies: ["GatewayCore", "WebSocket", "Reactor"]),
         .testTarget(name: "EndToEnd", dependencies: ["Reactor", "WebSocket", "ChatClientKit"]),
     ],
     swiftLanguageModes: [.v6]

@@ -104,11 +104,28 @@ public final class Gateway {
         connection.delegate = session
         sessions[conn] = session
         if clientsPaused { session.updateReadPause() }
-        let timeout = isWebSocket ? limits.handshakeTimeoutMilliseconds + limits.joinTimeoutMilliseconds : limits.joinTimeoutMilliseconds
-        session.joinTimer = loop.schedule(afterMilliseconds: timeout) { [weak session] in
+        if isWebSocket {
+            startTimeout(session, milliseconds: limits.handshakeTimeoutMilliseconds, what: "websocket handshake not completed")
+        } else {
+            startJoinTimer(session)
+        }
+    }
+
+    /// Closes the session if it has not joined `joinTimeoutMilliseconds` from
+    /// now (slowloris). WebSocket sessions start it once upgraded.
+    func startJoinTimer(_ session: GatewaySession) {
+        let seconds = limits.joinTimeoutMilliseconds / 1000
+        startTimeout(session, milliseconds: limits.joinTimeoutMilliseconds,
+                     what: "no join received within \(seconds) s; send {\"name\":\"…\",\"room\":\"…\"} first")
+    }
+
+    private func startTimeout(_ session: GatewaySession, milliseconds: Int, what: String) {
+        if let timer = session.joinTimer { loop.cancel(timer) }
+        session.joinTimer = loop.schedule(afterMilliseconds: milliseconds) { [weak session] in
             guard let session, session.phase == .awaitingJoin, session.connection.isOpen else { return }
-            Log.info("join timeout; closing", ["conn": session.conn, "timeout_ms": timeout])
-            session.sendError("no join received within \(timeout / 1000) s; send {\"name\":\"…\",\"room\":\"…\"} first", close: true, code: 1008)
+            session.joinTimer = nil
+            Log.info("timeout; closing", ["conn": session.conn, "what": what, "timeout_ms": milliseconds])
+            session.sendError(what, close: true, code: 1008)
         }
     }
 

@@ -86,6 +86,7 @@ final class WebSocketSession: GatewaySession {
             } else {
                 mode = .chat
                 machine = WebSocketStateMachine(role: .server, maxMessageSize: options.maxMessageBytes)
+                gateway.startJoinTimer(self)
             }
             if !leftover.isEmpty { leftover.withUnsafeBytes { process($0) } }
         }
