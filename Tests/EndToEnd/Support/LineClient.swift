@@ -91,6 +91,30 @@ final class LineClient {
         return isClosed
     }
 
+    /// Everything received until the server closes (or `timeout` passes),
+    /// including what is still buffered: for raw HTTP exchanges.
+    func readToClose(timeout: Double = 5) -> String {
+        _ = waitForClose(timeout: timeout)
+        defer { buffer = [] }
+        return String(decoding: buffer, as: UTF8.self)
+    }
+
+    /// Keeps trying to connect and join (with the probe) until it works or
+    /// `timeout` passes: for a gateway that is being restarted.
+    static func joinedEventually(port: UInt16, name: String, room: String, timeout: Double = 20) throws -> LineClient {
+        let deadline = MachatProcess.now() + timeout
+        var lastError: Error = HarnessError(description: "no attempt")
+        while MachatProcess.now() < deadline {
+            do {
+                return try joined(port: port, name: name, room: room, timeout: min(3, max(0.5, deadline - MachatProcess.now())))
+            } catch {
+                lastError = error
+                usleep(50_000)
+            }
+        }
+        throw HarnessError(description: "\(name) could not join \(room) within \(timeout) s: \(lastError)")
+    }
+
     /// Joins and waits until the join is confirmed by seeing our own probe line.
     static func joined(port: UInt16, name: String, room: String, timeout: Double = 10) throws -> LineClient {
         let client = try LineClient(port: port, name: name, room: room)

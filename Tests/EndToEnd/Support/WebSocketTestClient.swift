@@ -26,7 +26,12 @@ final class WebSocketTestClient {
         var raw: [UInt8] = []
         let deadline = MachatProcess.now() + 5
         while MachatProcess.now() < deadline {
-            guard let chunk = receive(timeout: 0.2) else { break }
+            // A busy machine may take longer than one poll to answer: only
+            // EOF ends the wait early.
+            guard let chunk = receive(timeout: 0.2) else {
+                if isClosed { break }
+                continue
+            }
             raw += chunk
             let result = chunk.withUnsafeBytes { handshake.receive($0) }
             switch result {
@@ -58,6 +63,10 @@ final class WebSocketTestClient {
 
     func sendText(_ text: String) {
         write(machine.encodeText(text))
+    }
+
+    func sendBinary(_ bytes: [UInt8]) {
+        write(machine.encodeBinary(bytes))
     }
 
     func sendRaw(_ bytes: [UInt8]) {
@@ -112,6 +121,51 @@ final class WebSocketTestClient {
         }
         guard !messages.isEmpty else { return nil }
         return String(decoding: messages.removeFirst().1, as: UTF8.self)
+    }
+
+    /// The next message of either kind with its exact payload, or nil after
+    /// `timeout` or close.
+    func readMessage(timeout: Double = 5) -> (kind: WebSocketMessageKind, payload: [UInt8])? {
+        let deadline = MachatProcess.now() + timeout
+        while messages.isEmpty && !isClosed && MachatProcess.now() < deadline {
+            if let chunk = receive(timeout: min(0.2, max(0, deadline - MachatProcess.now()))) {
+                chunk.withUnsafeBytes { process($0) }
+            }
+        }
+        guard !messages.isEmpty else { return nil }
+        let (kind, payload) = messages.removeFirst()
+        return (kind, payload)
+    }
+
+    /// Connects, joins and waits until its own probe line comes back, so the
+    /// router has the member.
+    static func joined(port: UInt16, name: String, room: String, timeout: Double = 10) throws -> WebSocketTestClient {
+        let client = try WebSocketTestClient(port: port, name: name, room: room)
+        let probe = "probe-\(UInt32.random(in: 0...UInt32.max))"
+        client.sendText(probe)
+        let deadline = MachatProcess.now() + timeout
+        while let text = client.readText(timeout: max(0, deadline - MachatProcess.now())) {
+            if text == "\(name):\(probe)\n" { return client }
+        }
+        throw HarnessError(description: "\(name) (WebSocket) did not see its own probe in room \(room)")
+    }
+
+    /// Keeps trying to connect, upgrade and join until it works or `timeout`
+    /// passes: for a gateway that is being restarted.
+    static func joinedEventually(port: UInt16, name: String, room: String, timeout: Double = 20) throws
+        -> WebSocketTestClient
+    {
+        let deadline = MachatProcess.now() + timeout
+        var lastError: Error = HarnessError(description: "no attempt")
+        while MachatProcess.now() < deadline {
+            do {
+                return try joined(port: port, name: name, room: room, timeout: min(3, max(0.5, deadline - MachatProcess.now())))
+            } catch {
+                lastError = error
+                usleep(50_000)
+            }
+        }
+        throw HarnessError(description: "\(name) (WebSocket) could not join \(room) within \(timeout) s: \(lastError)")
     }
 
     /// Texts until `count` arrived or `timeout` passed.
