@@ -114,9 +114,10 @@ public final class Gateway {
     /// Closes the session if it has not joined `joinTimeoutMilliseconds` from
     /// now (slowloris). WebSocket sessions start it once upgraded.
     func startJoinTimer(_ session: GatewaySession) {
-        let seconds = limits.joinTimeoutMilliseconds / 1000
-        startTimeout(session, milliseconds: limits.joinTimeoutMilliseconds,
-                     what: "no join received within \(seconds) s; send {\"name\":\"…\",\"room\":\"…\"} first")
+        let ms = limits.joinTimeoutMilliseconds
+        let within = ms % 1000 == 0 ? "\(ms / 1000) s" : "\(ms) ms"
+        startTimeout(session, milliseconds: ms,
+                     what: "no join received within \(within); send {\"name\":\"…\",\"room\":\"…\"} first")
     }
 
     private func startTimeout(_ session: GatewaySession, milliseconds: Int, what: String) {

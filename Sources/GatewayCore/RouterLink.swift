@@ -112,7 +112,8 @@ final class RouterLink: StreamConnectionDelegate {
     }
 
     /// HELLO, then a JOIN for each live member whose join the router had
-    /// acknowledged (a fresh router knows none of them), then every held frame.
+    /// acknowledged (a fresh router knows none of them), READY, then every
+    /// held frame.
     private func replay() {
         guard let connection else { return }
         connection.write { RouterFrame.hello(version: RouterProtocol.version, gateway: gatewayName).encode(into: &$0) }
@@ -120,7 +121,10 @@ final class RouterLink: StreamConnectionDelegate {
         for member in joins {
             connection.write { RouterFrame.join(conn: member.conn, name: member.name, room: member.room).encode(into: &$0) }
         }
-        preambleFrames = 1 + UInt64(joins.count)
+        // READY tells a freshly started router that this gateway's members are
+        // all back, so it may relay lines without anyone missing them.
+        connection.write { RouterFrame.ready.encode(into: &$0) }
+        preambleFrames = 2 + UInt64(joins.count)
         firstSequenceOnLink = log.firstSequence
         log.withAll { connection.write($0) }
         if let since = downSince {

@@ -21,6 +21,8 @@ final class GatewayLink: StreamConnectionDelegate {
     var acknowledgedFrames: UInt64 = 0
     /// True while this link's outbound is above the high-water mark.
     var isCongested = false
+    /// The gateway said READY: all its live members have been joined again.
+    var sentReady = false
 
     init(id: GatewayID, connection: StreamConnection, server: RouterServer) {
         self.id = id
@@ -30,7 +32,13 @@ final class GatewayLink: StreamConnectionDelegate {
 
     func connection(_ connection: StreamConnection, didRead bytes: UnsafeRawBufferPointer) {
         decoder.append(bytes)
-        while connection.isOpen {
+        processFrames()
+    }
+
+    /// Handles the decoded frames, stopping early while the router holds this
+    /// link (rejoin window after a restart); the rest waits in the decoder.
+    func processFrames() {
+        while connection.isOpen && !server.isHolding(self) {
             let frame: RouterFrame?
             do {
                 frame = try decoder.next()

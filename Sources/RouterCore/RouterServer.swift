@@ -16,6 +16,12 @@ public final class RouterServer {
         /// Unsent bytes to one gateway at which its link is cut (the gateway
         /// reconnects and replays its members).
         public var linkLimitBytes = 256 << 20
+        /// Gateways `machat` runs. After a (re)start the router relays no line
+        /// until this many gateways have rejoined their members (READY), so
+        /// lines held during an outage reach members of every gateway; 0: no wait.
+        public var expectedGateways = 0
+        /// The longest the router waits for them.
+        public var rejoinWindowMilliseconds = 2000
 
         public init(socketPath: String) {
             self.socketPath = socketPath
@@ -32,6 +38,8 @@ public final class RouterServer {
     private var congestedLinks = 0
     private var ackPending: [GatewayLink] = []
     private var ackScheduled = false
+    private var warmingUp = false
+    private var startedAt: UInt64 = 0
     private let ownUID = getuid()
 
     public init(configuration: Configuration) throws(SystemError) {
@@ -47,7 +55,14 @@ public final class RouterServer {
             Log.info("stopping", ["signal": signal])
             loop.stop()
         }
-        Log.info("router listening", ["socket": configuration.socketPath])
+        Log.info("router listening", ["socket": configuration.socketPath, "expected_gateways": configuration.expectedGateways])
+        if configuration.expectedGateways > 0 {
+            warmingUp = true
+            startedAt = MonotonicClock.now()
+            loop.schedule(afterMilliseconds: configuration.rejoinWindowMilliseconds) { [unowned self] in
+                endRejoinWindow(complete: false)
+            }
+        }
         loop.run()
         _ = unlink(configuration.socketPath)
         Log.info("router stopped", ["rooms": directory.roomCount, "members": directory.memberCount])
@@ -69,7 +84,7 @@ public final class RouterServer {
             nextGatewayID &+= 1
             connection.delegate = link
             links[link.id] = link
-            if congestedLinks > 0 { connection.isReadPaused = true }
+            updateReadPause(link)
             Log.debug("gateway connected", ["link": link.id, "peer_pid": peer.pid])
         } catch {
             Log.error("could not register gateway link", ["error": error])
@@ -107,10 +122,45 @@ public final class RouterServer {
             link.phase = .ready
             send(.welcome(version: RouterProtocol.version), to: link)
             Log.info("gateway ready", ["link": link.id, "gateway": gateway])
+        case (.ready, .ready):
+            link.sentReady = true
+            Log.debug("gateway rejoined its members", ["gateway": link.name])
+            if warmingUp {
+                updateReadPause(link)
+                if links.values.filter(\.sentReady).count >= configuration.expectedGateways {
+                    endRejoinWindow(complete: true)
+                }
+            }
         default:
             Log.error("unexpected frame from gateway; closing its link", ["gateway": link.name, "frame": frame])
             link.connection.close(.local("unexpected frame \(frame.typeCode)"))
         }
+    }
+
+    /// True while the rejoin window holds a link that is READY: its later
+    /// frames (lines, new joins) wait until every gateway's members are back.
+    func isHolding(_ link: GatewayLink) -> Bool {
+        warmingUp && link.sentReady
+    }
+
+    /// Ends the rejoin window and relays what the held links sent meanwhile.
+    private func endRejoinWindow(complete: Bool) {
+        guard warmingUp else { return }
+        warmingUp = false
+        let waited = (MonotonicClock.now() - startedAt) / 1_000_000
+        if complete {
+            Log.info("all gateways rejoined; relaying", ["waited_ms": waited])
+        } else {
+            Log.warn("rejoin window over before every gateway was back; relaying", ["waited_ms": waited, "ready": links.values.filter(\.sentReady).count, "expected": configuration.expectedGateways])
+        }
+        for link in links.values {
+            updateReadPause(link)
+            link.processFrames()
+        }
+    }
+
+    private func updateReadPause(_ link: GatewayLink) {
+        link.connection.isReadPaused = congestedLinks > 0 || isHolding(link)
     }
 
     /// Formats `name:text\n` once per gateway with members in the room.
@@ -179,7 +229,7 @@ public final class RouterServer {
         if (before == 0) != (congestedLinks == 0) {
             let pause = congestedLinks > 0
             Log.warn(pause ? "gateway link congested; pausing reads" : "gateway links drained; resuming reads", ["gateway": link.name])
-            for other in links.values { other.connection.isReadPaused = pause }
+            for other in links.values { updateReadPause(other) }
         }
     }
 

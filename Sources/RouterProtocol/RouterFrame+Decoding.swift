@@ -37,6 +37,8 @@ extension RouterFrame {
                 room: try reader.readInteger(field: "room"), payload: reader.readRemainingBytes())
         case .ack:
             frame = .ack(count: try reader.readInteger(field: "count"))
+        case .ready:
+            frame = .ready
         }
         try reader.expectEnd()
         return frame

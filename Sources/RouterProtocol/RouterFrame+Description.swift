@@ -21,6 +21,8 @@ extension RouterFrame: CustomStringConvertible {
             "DELIVER room=\(room) bytes=\(payload.count)"
         case .ack(let count):
             "ACK count=\(count)"
+        case .ready:
+            "READY"
         }
     }
 

@@ -37,6 +37,8 @@ extension RouterFrame {
             buffer.append(contentsOf: payload)
         case .ack(let count):
             buffer.appendBigEndian(count)
+        case .ready:
+            break
         }
         buffer.patchFrameLength(frameStart: start)
     }

@@ -24,6 +24,11 @@ public enum RouterFrame: Equatable, Sendable {
     /// processed on this link so far; the gateway resends what follows after a
     /// router restart (at-least-once).
     case ack(count: UInt64)
+    /// Type 10: empty body; the gateway has sent the JOINs of all its live
+    /// members. A freshly started router waits for this from every gateway
+    /// before it relays lines, so no room is missing members that are
+    /// still being replayed.
+    case ready
 }
 
 /// Type byte of each frame kind on the wire.
@@ -37,6 +42,7 @@ enum RouterFrameType: UInt8 {
     case rejected = 7
     case deliver = 8
     case ack = 9
+    case ready = 10
 }
 
 extension RouterFrame {
@@ -56,6 +62,7 @@ extension RouterFrame {
         case .rejected: .rejected
         case .deliver: .deliver
         case .ack: .ack
+        case .ready: .ready
         }
     }
 }

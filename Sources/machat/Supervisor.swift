@@ -60,7 +60,7 @@ final class Supervisor {
                 return 1
             }
         }
-        router = ChildProcess(name: "router", role: .router, executable: "\(directory)/machat-router", arguments: ["-socket", socketPath], listener: nil)
+        router = ChildProcess(name: "router", role: .router, executable: "\(directory)/machat-router", arguments: ["-socket", socketPath, "-gateways", String(configuration.tcpGateways + configuration.webSocketGateways)], listener: nil)
         for index in 0..<configuration.tcpGateways {
             gateways.append(ChildProcess(
                 name: "tcp-gateway-\(index + 1)", role: .gateway, executable: "\(directory)/machat-tcp-gateway",

@@ -40,6 +40,9 @@ guard TerminalRelay.writeAll(socket, handshake.requestBytes()) else { fail("conn
 
 var machine = WebSocketStateMachine(role: .client)
 var upgraded = false
+/// Lines read from stdin before the upgrade finished; sent right after the join.
+var early: [[UInt8]] = []
+var inputEnded = false
 var status: Int32 = 0
 var relay = TerminalRelay(socket: socket)
 
@@ -75,21 +78,29 @@ relay.run { event in
             return false
         case .upgraded(_, let leftover):
             upgraded = true
-            let join = machine.encodeText(JoinMessage.json(name: flags.string("client"), room: flags.string("room")))
-            guard TerminalRelay.writeAll(socket, join) else { return false }
+            var out = machine.encodeText(JoinMessage.json(name: flags.string("client"), room: flags.string("room")))
+            for line in early { out += machine.encodeText(line) }
+            early = []
+            if inputEnded { out += machine.initiateClose(code: WebSocketCloseCode.normalClosure) }
+            guard TerminalRelay.writeAll(socket, out) else { return false }
             return leftover.withUnsafeBytes { process($0) }
         }
     case .line(let line):
-        // Lines typed before the upgrade completes wait in the kernel's pipe:
-        // the relay reads stdin only when poll says so, but the join must come
-        // first, so send only once upgraded.
-        guard upgraded, machine.canSendData else { return true }
+        // The join must go first: keep lines typed before the upgrade finished.
+        guard upgraded else {
+            early.append(line)
+            return true
+        }
+        guard machine.canSendData else { return true }
         if TerminalRelay.writeAll(socket, machine.encodeText(line)) { return true }
         TerminalRelay.note("chatwebsocketclient: connection lost")
         status = 1
         return false
     case .endOfInput:
-        guard upgraded else { return true }
+        guard upgraded else {
+            inputEnded = true
+            return true
+        }
         _ = TerminalRelay.writeAll(socket, machine.initiateClose(code: WebSocketCloseCode.normalClosure))
         return true
     case .closed(let why):

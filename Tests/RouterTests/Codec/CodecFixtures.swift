@@ -61,6 +61,7 @@ enum CodecFixtures {
             .ack(count: 0x0102_0304_0506_0708),
             [0, 0, 0, 9, 9, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08]
         ),
+        (.ready, [0, 0, 0, 1, 10]),
     ]
 
     static var exactFrames: [RouterFrame] {

@@ -43,7 +43,7 @@ struct RouterFrameDecoderErrorTests {
     @Test func unknownTypeByteIsReported() {
         #expect(decodingError([0, 0, 0, 1, 42]) == .unknownType(42))
         #expect(decodingError([0, 0, 0, 1, 0]) == .unknownType(0))
-        #expect(decodingError([0, 0, 0, 3, 10, 0, 1]) == .unknownType(10))
+        #expect(decodingError([0, 0, 0, 3, 11, 0, 1]) == .unknownType(11))
     }
 
     @Test func unknownTypeIsReportedBeforeTheBodyArrives() {

@@ -12,6 +12,7 @@ struct RouterFrameDescriptionTests {
             (.leave(conn: 3), "LEAVE conn=3"),
             (.joined(conn: 3, room: 9), "JOINED conn=3 room=9"),
             (.ack(count: 12), "ACK count=12"),
+            (.ready, "READY"),
         ]
         for (frame, line) in expected {
             #expect(frame.description == line)

@@ -19,9 +19,9 @@ struct RouterFrameEncodingTests {
             .hello(version: 1, gateway: ""), .welcome(version: 1),
             .join(conn: 0, name: "", room: ""), .say(conn: 0, text: []), .leave(conn: 0),
             .joined(conn: 0, room: 0), .rejected(conn: 0, reason: ""),
-            .deliver(room: 0, payload: []), .ack(count: 0),
+            .deliver(room: 0, payload: []), .ack(count: 0), .ready,
         ]
-        #expect(frames.map(\.typeCode) == Array(1...9))
+        #expect(frames.map(\.typeCode) == Array(1...10))
     }
 
     @Test func encodeAppendsAfterExistingBytesWithoutTouchingThem() {
