@@ -19,8 +19,9 @@ WITH_E=0
 command -v swift >/dev/null || export PATH=/opt/swift/usr/bin:$PATH
 
 echo "== build" >&2
-swift build -c release >&2
-BIN=$(swift build -c release --show-bin-path)
+# MACHAT_BIN: use already built binaries instead of building here.
+if [ -z "${MACHAT_BIN:-}" ]; then swift build -c release >&2; fi
+BIN=${MACHAT_BIN:-$(swift build -c release --show-bin-path)}
 [ -x "$LOADGEN" ] || LOADGEN_OUT="$LOADGEN" bash "$SHARED/loadgen/build.sh" >&2
 if ! command -v nats-server >/dev/null; then
   (apt-get update -qq && apt-get install -y -qq nats-server) >&2
