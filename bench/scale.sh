@@ -29,10 +29,7 @@ stop() { kill -TERM "$PID"; wait "$PID" 2>/dev/null || true; }
 point() {  # label flags...
   local label=$1; shift
   "$LOADGEN" -proto tcp -addr "127.0.0.1:$PORT" -pids "$PIDS" -duration "$DURATION" -json "$@" 2>/dev/null \
-    | python3 -c 'import json,sys
-d=json.load(sys.stdin); c=max(1,d["connected"])
-bad=d["lost"]+d["duplicates"]+d["out_of_order"]+d["order_mismatch_rooms"]
-print(f"| {sys.argv[1]} | {d[\"connected\"]:,} | {d.get(\"delivered_per_s\",0):,} | {d.get(\"lat_p99_ms\",\"-\")} | {(d[\"rss_peak_bytes\"]-d[\"rss_base_bytes\"])/c:,.0f} | {d[\"rss_peak_bytes\"]/2**20:.1f} | {d.get(\"server_cpu_pct\",\"-\")} | {\"clean\" if bad==0 else bad} |")' "$label"
+    | python3 "$ROOT/bench/point.py" "$label"
 }
 
 echo "| point | connections | deliveries/s | p99 ms | bytes/conn (delta) | server RSS MiB | server CPU % | integrity |"
@@ -40,8 +37,13 @@ echo "|---|---|---|---|---|---|---|---|"
 start 1
 for rooms in 1 10 100; do point "rooms=$rooms x 10 members (1 gateway)" -rooms "$rooms" -clients 10 -window 8 -size 32; done
 for members in 10 100 1000; do point "1 room x $members members, 5 senders" -rooms 1 -clients "$members" -senders 5 -window 8 -size 32; done
-for conns in 1000 5000 15000; do point "idle $conns connections" -mode idle -rooms $((conns / 10)) -clients 10 -srcips 4; done
 stop
+# Memory per connection on a fresh server each time (a used one keeps its heap).
+for conns in 1000 5000 15000; do
+  start 1
+  point "idle $conns connections" -mode idle -rooms $((conns / 10)) -clients 10 -srcips 4
+  stop
+done
 for gateways in 1 2 4; do
   start "$gateways"
   point "load A, $gateways TCP gateway(s)" -rooms 10 -clients 10 -window 8 -size 32
