@@ -13,6 +13,7 @@ ROOT=$(pwd)
 SHARED=${MACHAT_SHARED:-$ROOT/../shared}
 DURATION=${DURATION:-10s}
 OUT=${BENCH_OUT:-$(mktemp -d /tmp/machat-bench-XXXXXX)}
+mkdir -p "$OUT"
 LOADGEN=${LOADGEN:-/tmp/loadgen}
 WITH_E=0
 [ "${1:-}" = "--with-e" ] && WITH_E=1

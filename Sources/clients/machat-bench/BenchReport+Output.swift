@@ -1,3 +1,4 @@
+import ChatClientKit
 /// The report as a human-readable summary table and as one JSON line.
 extension BenchReport {
     /// The summary table for stdout.
@@ -48,8 +49,8 @@ extension BenchReport {
     /// One JSON object on one line, keys as in the loadgen's output.
     func json() -> String {
         var fields: [(String, String)] = [
-            ("tool", Format.jsonString("machat-bench")), ("mix", Format.jsonString(mix)),
-            ("mode", Format.jsonString(mode)), ("addr", Format.jsonString(target)),
+            ("tool", JoinMessage.quoted("machat-bench")), ("mix", JoinMessage.quoted(mix)),
+            ("mode", JoinMessage.quoted(mode)), ("addr", JoinMessage.quoted(target)),
             ("rooms", "\(rooms)"), ("clients_per_room", "\(clientsPerRoom)"), ("senders_per_room", "\(sendersPerRoom)"),
             ("size", "\(size)"),
         ]
@@ -70,7 +71,7 @@ extension BenchReport {
             ("lat_p99_ms", Format.fixed(latency.p99, 3)), ("lat_p999_ms", Format.fixed(latency.p999, 3)),
             ("lat_max_ms", Format.fixed(latency.max, 3)), ("errors", "\(errors)"),
         ]
-        if let errorSample { fields.append(("error_sample", Format.jsonString(errorSample))) }
+        if let errorSample { fields.append(("error_sample", JoinMessage.quoted(errorSample))) }
         if let rssBase { fields.append(("rss_base_bytes", "\(rssBase)")) }
         if let rssPeak { fields.append(("rss_peak_bytes", "\(rssPeak)")) }
         if let rssFinal { fields.append(("rss_final_bytes", "\(rssFinal)")) }
