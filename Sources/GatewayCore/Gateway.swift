@@ -122,8 +122,12 @@ public final class Gateway {
 
     private func startTimeout(_ session: GatewaySession, milliseconds: Int, what: String) {
         if let timer = session.joinTimer { loop.cancel(timer) }
-        session.joinTimer = loop.schedule(afterMilliseconds: milliseconds) { [weak session] in
-            guard let session, session.phase == .awaitingJoin, session.connection.isOpen else { return }
+        // The closure names the session by id rather than holding a weak
+        // reference: a weak reference would give every session a side table
+        // and slow down every retain on the delivery path.
+        let conn = session.conn
+        session.joinTimer = loop.schedule(afterMilliseconds: milliseconds) { [unowned self] in
+            guard let session = sessions[conn], session.phase == .awaitingJoin, session.connection.isOpen else { return }
             session.joinTimer = nil
             Log.info("timeout; closing", ["conn": session.conn, "what": what, "timeout_ms": milliseconds])
             session.sendError(what, close: true, code: 1008)
@@ -177,10 +181,15 @@ public final class Gateway {
         let overConnection = session.heldBytes + size > limits.heldBytesPerConnection
         let overGateway = link.log.byteCount + size > limits.heldBytesPerGateway
         if (!link.isWelcomed && overConnection) || overGateway {
-            Log.warn("line not accepted: held-line bound reached", ["conn": session.conn, "name": session.name, "router_up": link.isWelcomed])
+            // One log line per client and episode, not one per refused line.
+            if session.refusedLines == 0 {
+                Log.warn("lines not accepted: held-line bound reached", ["conn": session.conn, "name": session.name, "router_up": link.isWelcomed])
+            }
+            session.refusedLines += 1
             session.sendError("message not accepted: the chat router is unavailable and too much is waiting already; send it again shortly", close: false, code: 1013)
             return
         }
+        session.refusedLines = 0
         session.heldBytes += link.sendSay(conn: session.conn, text: line)
         if link.isWelcomed && !clientsPaused && link.log.byteCount > limits.heldBytesPerGateway / 2 {
             updateClientsPaused()
@@ -260,6 +269,11 @@ public final class Gateway {
             .filter { ($0.phase == .joining || $0.phase == .joined) && $0.joinSequence != 0 && $0.joinSequence < sequence }
             .sorted { $0.conn < $1.conn }
             .map { ($0.conn, $0.name, $0.roomName) }
+    }
+
+    /// The live session with this id, if any.
+    func session(_ conn: ConnectionID) -> GatewaySession? {
+        sessions[conn]
     }
 
     func released(conn: ConnectionID, bytes: Int) {

@@ -19,17 +19,23 @@ class GatewaySession: StreamConnectionDelegate {
 
     let conn: ConnectionID
     let connection: StreamConnection
-    unowned let gateway: Gateway
+    /// The gateway outlives its sessions; unowned(unsafe) skips the
+    /// reference counting a checked unowned reference costs on every use.
+    unowned(unsafe) let gateway: Gateway
     var phase = Phase.awaitingJoin
     var name = ""
     var roomName = ""
     /// Sequence number of this member's JOIN in the gateway's held-frame log.
     var joinSequence: UInt64 = 0
-    /// The local room index entry and this session's slot in it.
-    weak var room: LocalRoom?
+    /// The local room index entry and this session's slot in it. Strong (a
+    /// weak reference would put a side table on every room); `LocalRoom.remove`
+    /// and `Gateway.routerLinkDown` clear it, which breaks the cycle.
+    var room: LocalRoom?
     var roomSlot = 0
     /// Bytes of this client's lines not yet acknowledged by the router.
     var heldBytes = 0
+    /// Lines refused in a row because the held-line bound was reached.
+    var refusedLines = 0
     var joinTimer: TimerID?
     var rate: TokenBucket
     var isRateLimited = false
@@ -75,11 +81,13 @@ class GatewaySession: StreamConnectionDelegate {
         guard wait > 0, !isRateLimited else { return }
         isRateLimited = true
         updateReadPause()
-        connection.loop.schedule(afterMilliseconds: wait) { [weak self] in
-            guard let self else { return }
-            self.isRateLimited = false
-            self.updateReadPause()
-            self.applyRateLimit()
+        let conn = self.conn
+        let gateway = self.gateway
+        connection.loop.schedule(afterMilliseconds: wait) {
+            guard let session = gateway.session(conn) else { return }
+            session.isRateLimited = false
+            session.updateReadPause()
+            session.applyRateLimit()
         }
     }
 

@@ -6,7 +6,7 @@ import RouterProtocol
 /// the joins of live members after a reconnect, resends what the router has
 /// not acknowledged, and reconnects with backoff and jitter when the link drops.
 final class RouterLink: StreamConnectionDelegate {
-    private unowned let gateway: Gateway
+    private unowned(unsafe) let gateway: Gateway
     private let socketPath: String
     private let gatewayName: String
     private let loop: EventLoop

@@ -53,7 +53,9 @@ public final class StreamConnection: EventHandler, Flushable {
     }
 
     public let fd: FileDescriptor
-    public unowned let loop: EventLoop
+    /// The loop outlives every connection registered with it; unowned(unsafe)
+    /// avoids reference counting on each write.
+    public unowned(unsafe) let loop: EventLoop
     /// Held strongly until the connection closes, then released.
     public var delegate: StreamConnectionDelegate?
     public private(set) var outbound = OutboundBuffer()
@@ -145,9 +147,11 @@ public final class StreamConnection: EventHandler, Flushable {
         guard state == .open else { return }
         state = .draining
         closeReason = reason
-        lingerTimer = loop.schedule(afterMilliseconds: timeoutMilliseconds) { [weak self] in
-            guard let self, self.state != .closed else { return }
-            self.close(self.closeReason)
+        // Strong capture: `close` cancels the timer, which releases it. (A weak
+        // capture would give the connection a side table, slowing every retain.)
+        lingerTimer = loop.schedule(afterMilliseconds: timeoutMilliseconds) { [self] in
+            guard state != .closed else { return }
+            close(closeReason)
         }
         if !isDirty {
             isDirty = true

@@ -11,7 +11,8 @@ final class GatewayLink: StreamConnectionDelegate {
 
     let id: GatewayID
     let connection: StreamConnection
-    unowned let server: RouterServer
+    /// The server outlives its links; unowned(unsafe) skips reference counting.
+    unowned(unsafe) let server: RouterServer
     var phase = Phase.awaitingHello
     /// The gateway's own name from HELLO, for logs.
     var name = "?"

@@ -42,7 +42,9 @@ public final class Member {
     /// The name's UTF-8 bytes, kept so deliveries are formatted without
     /// re-encoding the string per message.
     public let nameBytes: [UInt8]
-    public unowned let room: Room
+    /// A room lives while it has members; unowned(unsafe) skips reference
+    /// counting on every message.
+    public unowned(unsafe) let room: Room
 
     init(gateway: GatewayID, conn: ConnectionID, name: String, room: Room) {
         self.gateway = gateway
