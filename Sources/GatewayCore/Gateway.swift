@@ -116,8 +116,9 @@ public final class Gateway {
     func startJoinTimer(_ session: GatewaySession) {
         let ms = limits.joinTimeoutMilliseconds
         let within = ms % 1000 == 0 ? "\(ms / 1000) s" : "\(ms) ms"
-        startTimeout(session, milliseconds: ms,
-                     what: "no join received within \(within); send {\"name\":\"…\",\"room\":\"…\"} first")
+        startTimeout(
+            session, milliseconds: ms,
+            what: "no join received within \(within); send {\"name\":\"…\",\"room\":\"…\"} first")
     }
 
     private func startTimeout(_ session: GatewaySession, milliseconds: Int, what: String) {
@@ -138,7 +139,8 @@ public final class Gateway {
     private func refuseConnection(_ fd: FileDescriptor) {
         Log.warn("connection limit reached; refusing a client", ["limit": limits.maxConnections])
         let text = "server is full (\(limits.maxConnections) connections on this gateway); try again later"
-        let bytes = isWebSocket
+        let bytes =
+            isWebSocket
             ? HTTPResponse.bytes(status: 503, reason: "Service Unavailable", body: text + "\n")
             : Array("error: \(text)\n".utf8)
         bytes.withUnsafeBytes { _ = try? fd.send($0) }
@@ -183,10 +185,14 @@ public final class Gateway {
         if (!link.isWelcomed && overConnection) || overGateway {
             // One log line per client and episode, not one per refused line.
             if session.refusedLines == 0 {
-                Log.warn("lines not accepted: held-line bound reached", ["conn": session.conn, "name": session.name, "router_up": link.isWelcomed])
+                Log.warn(
+                    "lines not accepted: held-line bound reached",
+                    ["conn": session.conn, "name": session.name, "router_up": link.isWelcomed])
             }
             session.refusedLines += 1
-            session.sendError("message not accepted: the chat router is unavailable and too much is waiting already; send it again shortly", close: false, code: 1013)
+            session.sendError(
+                "message not accepted: the chat router is unavailable and too much is waiting already; send it again shortly",
+                close: false, code: 1013)
             return
         }
         session.refusedLines = 0
@@ -212,7 +218,9 @@ public final class Gateway {
         retire(session)
         sessions[session.conn] = nil
         if case .slowConsumer = reason {
-            Log.warn("slow consumer disconnected", ["conn": session.conn, "name": session.name, "room": session.roomName, "reason": reason])
+            Log.warn(
+                "slow consumer disconnected",
+                ["conn": session.conn, "name": session.name, "room": session.roomName, "reason": reason])
         } else {
             Log.debug("client closed", ["conn": session.conn, "reason": reason])
         }
@@ -309,7 +317,9 @@ public final class Gateway {
         let paused = link.isCongested || (link.isWelcomed && link.log.byteCount > limits.heldBytesPerGateway / 2)
         guard paused != clientsPaused else { return }
         clientsPaused = paused
-        Log.info(paused ? "router behind; pausing client reads" : "router caught up; resuming client reads", ["held_bytes": link.log.byteCount])
+        Log.info(
+            paused ? "router behind; pausing client reads" : "router caught up; resuming client reads",
+            ["held_bytes": link.log.byteCount])
         for session in sessions.values { session.updateReadPause() }
     }
 

@@ -8,18 +8,34 @@ public enum GatewayCommand {
     public static let limitSpecs: [FlagSpec] = {
         let d = GatewayLimits()
         return [
-            FlagSpec("max-connections", "N", default: String(d.maxConnections), "connections per gateway process; more are refused with an error"),
-            FlagSpec("join-timeout", "MS", default: String(d.joinTimeoutMilliseconds), "close a connection that has not joined within this many milliseconds"),
-            FlagSpec("handshake-timeout", "MS", default: String(d.handshakeTimeoutMilliseconds), "websocket: the upgrade must complete within this many milliseconds"),
+            FlagSpec(
+                "max-connections", "N", default: String(d.maxConnections),
+                "connections per gateway process; more are refused with an error"),
+            FlagSpec(
+                "join-timeout", "MS", default: String(d.joinTimeoutMilliseconds),
+                "close a connection that has not joined within this many milliseconds"),
+            FlagSpec(
+                "handshake-timeout", "MS", default: String(d.handshakeTimeoutMilliseconds),
+                "websocket: the upgrade must complete within this many milliseconds"),
             FlagSpec("max-line", "BYTES", default: String(d.maxLineBytes), "longest line a client may send"),
             FlagSpec("max-name", "BYTES", default: String(d.maxNameBytes), "longest name"),
             FlagSpec("max-room", "BYTES", default: String(d.maxRoomBytes), "longest room name"),
-            FlagSpec("max-outbound", "BYTES", default: String(d.outboundBytesPerConnection), "unsent bytes to one client before it is disconnected as a slow consumer"),
-            FlagSpec("rate", "LINES", default: String(Int(d.linesPerSecond)), "lines per second one client may send (0: no limit); faster senders are not read until they slow down"),
+            FlagSpec(
+                "max-outbound", "BYTES", default: String(d.outboundBytesPerConnection),
+                "unsent bytes to one client before it is disconnected as a slow consumer"),
+            FlagSpec(
+                "rate", "LINES", default: String(Int(d.linesPerSecond)),
+                "lines per second one client may send (0: no limit); faster senders are not read until they slow down"),
             FlagSpec("burst", "LINES", default: String(Int(d.lineBurst)), "lines a client may send at once above the rate"),
-            FlagSpec("held-per-connection", "BYTES", default: String(d.heldBytesPerConnection), "lines held for one client while the router is away"),
-            FlagSpec("held-per-gateway", "BYTES", default: String(d.heldBytesPerGateway), "lines held for the whole gateway while the router is away"),
-            FlagSpec("drain-timeout", "MS", default: String(d.drainMilliseconds), "on SIGTERM, how long to wait for clients to take their last bytes"),
+            FlagSpec(
+                "held-per-connection", "BYTES", default: String(d.heldBytesPerConnection),
+                "lines held for one client while the router is away"),
+            FlagSpec(
+                "held-per-gateway", "BYTES", default: String(d.heldBytesPerGateway),
+                "lines held for the whole gateway while the router is away"),
+            FlagSpec(
+                "drain-timeout", "MS", default: String(d.drainMilliseconds),
+                "on SIGTERM, how long to wait for clients to take their last bytes"),
         ]
     }()
 
@@ -28,9 +44,15 @@ public enum GatewayCommand {
         let d = WebSocketOptions()
         return [
             FlagSpec("path", "PATH", default: d.path, "the chat endpoint's path"),
-            FlagSpec("origins", "LIST", "comma-separated browser origins allowed besides the Host's own (e.g. https://chat.example.com)"),
-            FlagSpec("echo-path", "PATH", "also serve a plain echo endpoint at PATH (for the Autobahn conformance suite); off by default"),
-            FlagSpec("ping-interval", "MS", default: String(d.pingIntervalMilliseconds), "ping idle clients this often; close those that miss a round"),
+            FlagSpec(
+                "origins", "LIST",
+                "comma-separated browser origins allowed besides the Host's own (e.g. https://chat.example.com)"),
+            FlagSpec(
+                "echo-path", "PATH",
+                "also serve a plain echo endpoint at PATH (for the Autobahn conformance suite); off by default"),
+            FlagSpec(
+                "ping-interval", "MS", default: String(d.pingIntervalMilliseconds),
+                "ping idle clients this often; close those that miss a round"),
         ]
     }()
 
@@ -41,12 +63,17 @@ public enum GatewayCommand {
         Log.setProcess(webSocket ? "ws-gateway" : "tcp-gateway")
         let addressFlag = webSocket ? "ws" : "tcp"
         var specs = [
-            FlagSpec(addressFlag, "ADDR", "bind this address itself (host:port) instead of using a socket inherited from machat (LISTEN_FDS)"),
-            FlagSpec("router", "PATH", default: RuntimeDirectory.defaultSocketPath(), "the router's Unix-domain socket (machat logs it at start-up)"),
+            FlagSpec(
+                addressFlag, "ADDR",
+                "bind this address itself (host:port) instead of using a socket inherited from machat (LISTEN_FDS)"),
+            FlagSpec(
+                "router", "PATH", default: RuntimeDirectory.defaultSocketPath(),
+                "the router's Unix-domain socket (machat logs it at start-up)"),
         ]
         specs += limitSpecs
         if webSocket { specs += webSocketSpecs }
-        let summary = webSocket
+        let summary =
+            webSocket
             ? "MaChat WebSocket gateway: RFC 6455 clients join rooms held by machat-router."
             : "MaChat TCP gateway: line-based clients join rooms held by machat-router."
         let flags = CommandLineFlags.parse(program: program, summary: summary, specs: specs)
@@ -57,7 +84,9 @@ public enum GatewayCommand {
         if webSocket {
             var options = WebSocketOptions()
             options.path = flags.string("path")
-            options.allowedOrigins = flags.string("origins").split(separator: ",").map { String($0).trimmingSpaces() }.filter { !$0.isEmpty }
+            options.allowedOrigins = flags.string("origins").split(separator: ",").map { String($0).trimmingSpaces() }.filter {
+                !$0.isEmpty
+            }
             let echo = flags.string("echo-path")
             options.echoPath = echo.isEmpty ? nil : echo
             options.pingIntervalMilliseconds = flags.int("ping-interval", program: program)

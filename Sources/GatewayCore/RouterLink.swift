@@ -128,7 +128,12 @@ final class RouterLink: StreamConnectionDelegate {
         firstSequenceOnLink = log.firstSequence
         log.withAll { connection.write($0) }
         if let since = downSince {
-            Log.info("router link restored", ["socket": socketPath, "down_ms": (MonotonicClock.now() - since) / 1_000_000, "replayed_joins": joins.count, "resent_frames": log.frameCount])
+            Log.info(
+                "router link restored",
+                [
+                    "socket": socketPath, "down_ms": (MonotonicClock.now() - since) / 1_000_000, "replayed_joins": joins.count,
+                    "resent_frames": log.frameCount,
+                ])
         } else {
             Log.info("connected to router", ["socket": socketPath])
         }

@@ -54,20 +54,27 @@ final class WebSocketSession: GatewaySession {
         let isEcho = options.echoPath.map { $0 == path } ?? false
         guard path == options.path || isEcho else {
             respondAndClose(
-                HTTPResponse.bytes(status: 404, reason: "Not Found", body: "error: no websocket endpoint at \(path); use \(options.path)\n"),
+                HTTPResponse.bytes(
+                    status: 404, reason: "Not Found", body: "error: no websocket endpoint at \(path); use \(options.path)\n"),
                 reason: "unknown path \(path)")
             return
         }
         if let origin = head.value("Origin"), !options.allows(origin: origin, host: head.value("Host")) {
             Log.info("origin refused", ["conn": conn, "origin": origin, "host": head.value("Host") ?? ""])
             respondAndClose(
-                HTTPResponse.bytes(status: 403, reason: "Forbidden", body: "error: origin \(origin) is not allowed; ask the operator to add it with -origins\n"),
+                HTTPResponse.bytes(
+                    status: 403, reason: "Forbidden",
+                    body: "error: origin \(origin) is not allowed; ask the operator to add it with -origins\n"),
                 reason: "origin not allowed")
             return
         }
         if head.value("Upgrade") == nil && head.method == "GET" {
             respondAndClose(
-                HTTPResponse.bytes(status: 400, reason: "Bad Request", body: "error: this is a WebSocket endpoint; connect with a WebSocket client (RFC 6455), then send {\"name\":\"…\",\"room\":\"…\"}\n"),
+                HTTPResponse.bytes(
+                    status: 400, reason: "Bad Request",
+                    body:
+                        "error: this is a WebSocket endpoint; connect with a WebSocket client (RFC 6455), then send {\"name\":\"…\",\"room\":\"…\"}\n"
+                ),
                 reason: "plain http request")
             return
         }
@@ -116,7 +123,8 @@ final class WebSocketSession: GatewaySession {
                 break
             case .closeConnection:
                 if let error = machine?.error {
-                    Log.info("websocket protocol error", ["conn": conn, "name": name, "code": error.closeCode, "reason": error.reason])
+                    Log.info(
+                        "websocket protocol error", ["conn": conn, "name": name, "code": error.closeCode, "reason": error.reason])
                 }
                 gateway.retire(self)
                 connection.closeAfterFlush(.local("websocket closed"))
@@ -160,7 +168,9 @@ final class WebSocketSession: GatewaySession {
                 var lineEnd = end
                 if lineEnd > start && bytes[lineEnd - 1] == UInt8(ascii: "\r") { lineEnd -= 1 }
                 if lineEnd - start > gateway.limits.maxLineBytes {
-                    sendError("line longer than \(gateway.limits.maxLineBytes) bytes; connection closed", close: true, code: WebSocketCloseCode.messageTooBig)
+                    sendError(
+                        "line longer than \(gateway.limits.maxLineBytes) bytes; connection closed", close: true,
+                        code: WebSocketCloseCode.messageTooBig)
                     return
                 }
                 guard phase == .joining || phase == .joined else { return }

@@ -26,7 +26,9 @@ public struct CommandLineFlags: Sendable {
     /// Parses `arguments` (without the program name). `-h`/`-help` prints the
     /// usage and exits 0; a bad flag prints the problem and the usage to
     /// stderr and exits 2.
-    public static func parse(program: String, summary: String, specs: [FlagSpec], arguments: [String] = Array(CommandLine.arguments.dropFirst())) -> CommandLineFlags {
+    public static func parse(
+        program: String, summary: String, specs: [FlagSpec], arguments: [String] = Array(CommandLine.arguments.dropFirst())
+    ) -> CommandLineFlags {
         switch parseOrError(specs: specs, arguments: arguments) {
         case .success(let flags):
             return flags

@@ -45,7 +45,9 @@ public struct OutboundBuffer {
     }
 
     /// Calls `body` with the unsent bytes; `body` returns how many it wrote.
-    public mutating func drain(_ body: (UnsafeRawBufferPointer) throws(SystemError) -> IOResult<Int>) throws(SystemError) -> IOResult<Int> {
+    public mutating func drain(
+        _ body: (UnsafeRawBufferPointer) throws(SystemError) -> IOResult<Int>
+    ) throws(SystemError) -> IOResult<Int> {
         if isEmpty { return .done(0) }
         let head = self.head
         let outcome: Result<IOResult<Int>, SystemError> = storage.withUnsafeBytes { raw in

@@ -34,7 +34,10 @@ public enum RuntimeDirectory {
         // Never chmod: the directory may be shared (such as /tmp) and is not
         // ours to change; the user picks a private one instead.
         if info.st_mode & 0o077 != 0 {
-            throw .unsafe(path, "mode \(String(info.st_mode & 0o777, radix: 8)); other users could reach the socket, use a directory with mode 0700")
+            throw .unsafe(
+                path,
+                "mode \(String(info.st_mode & 0o777, radix: 8)); other users could reach the socket, use a directory with mode 0700"
+            )
         }
     }
 

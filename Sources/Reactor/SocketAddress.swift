@@ -37,7 +37,11 @@ public struct SocketAddress: Sendable, CustomStringConvertible {
                 raw.copyMemory(from: UnsafeRawBufferPointer(start: info.pointee.ai_addr, count: Int(info.pointee.ai_addrlen)))
             }
             let address = SocketAddress(storage: storage, length: info.pointee.ai_addrlen)
-            if info.pointee.ai_family == AF_INET { v4.append(address) } else if info.pointee.ai_family == AF_INET6 { v6.append(address) }
+            if info.pointee.ai_family == AF_INET {
+                v4.append(address)
+            } else if info.pointee.ai_family == AF_INET6 {
+                v6.append(address)
+            }
             node = info.pointee.ai_next
         }
         if v4.isEmpty && v6.isEmpty { throw AddressError.invalid(hostPort, "no IPv4 or IPv6 address") }

@@ -73,7 +73,9 @@ public final class RouterServer {
         // users out; checking the peer's uid is the second lock (unix(7)).
         guard let peer = Socket.peerCredentials(fd), peer.uid == ownUID else {
             let who = Socket.peerCredentials(fd)
-            Log.warn("refused a link from another user", ["peer_uid": who.map { String($0.uid) } ?? "unknown", "peer_pid": who.map { String($0.pid) } ?? "unknown"])
+            Log.warn(
+                "refused a link from another user",
+                ["peer_uid": who.map { String($0.uid) } ?? "unknown", "peer_pid": who.map { String($0.pid) } ?? "unknown"])
             fd.close()
             return
         }
@@ -108,13 +110,16 @@ public final class RouterServer {
                 Log.debug("joined", ["gateway": link.name, "conn": conn, "name": name, "room": room])
             case .failure(let refusal):
                 send(.rejected(conn: conn, reason: refusal.reason), to: link)
-                Log.info("join refused", ["gateway": link.name, "conn": conn, "name": name, "room": room, "reason": refusal.reason])
+                Log.info(
+                    "join refused", ["gateway": link.name, "conn": conn, "name": name, "room": room, "reason": refusal.reason])
             }
         case (.ready, .leave(let conn)):
             directory.leave(gateway: link.id, conn: conn)
         case (.awaitingHello, .hello(let version, let gateway)):
             guard version == RouterProtocol.version else {
-                Log.error("gateway speaks another protocol version; closing its link", ["gateway": gateway, "version": version, "supported": RouterProtocol.version])
+                Log.error(
+                    "gateway speaks another protocol version; closing its link",
+                    ["gateway": gateway, "version": version, "supported": RouterProtocol.version])
                 link.connection.close(.local("unsupported protocol version \(version)"))
                 return
             }
@@ -151,7 +156,12 @@ public final class RouterServer {
         if complete {
             Log.info("all gateways rejoined; relaying", ["waited_ms": waited])
         } else {
-            Log.warn("rejoin window over before every gateway was back; relaying", ["waited_ms": waited, "ready": links.values.filter(\.sentReady).count, "expected": configuration.expectedGateways])
+            Log.warn(
+                "rejoin window over before every gateway was back; relaying",
+                [
+                    "waited_ms": waited, "ready": links.values.filter(\.sentReady).count,
+                    "expected": configuration.expectedGateways,
+                ])
         }
         for link in links.values {
             updateReadPause(link)
@@ -228,7 +238,8 @@ public final class RouterServer {
         congestedLinks += congested ? 1 : -1
         if (before == 0) != (congestedLinks == 0) {
             let pause = congestedLinks > 0
-            Log.warn(pause ? "gateway link congested; pausing reads" : "gateway links drained; resuming reads", ["gateway": link.name])
+            Log.warn(
+                pause ? "gateway link congested; pausing reads" : "gateway links drained; resuming reads", ["gateway": link.name])
             for other in links.values { updateReadPause(other) }
         }
     }

@@ -119,7 +119,9 @@ public struct WebSocketStateMachine: Sendable {
 
     /// Encodes one frame, masked with a fresh key when the role is `.client`. The caller
     /// keeps the message rules: data only while `canSendData`, control payloads ≤ 125 bytes.
-    public mutating func encodeFrame(opcode: WebSocketOpcode, payload: some Collection<UInt8>, fin: Bool = true)
+    public mutating func encodeFrame(
+        opcode: WebSocketOpcode, payload: some Collection<UInt8>, fin: Bool = true
+    )
         -> [UInt8]
     {
         let key: UInt32? = role == .client ? maskingKeys.next() : nil

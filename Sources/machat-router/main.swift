@@ -9,8 +9,12 @@ let flags = CommandLineFlags.parse(
     program: "machat-router",
     summary: "MaChat router: owns rooms, names and the order of messages; gateways connect over a Unix-domain socket.",
     specs: [
-        FlagSpec("socket", "PATH", default: RuntimeDirectory.defaultSocketPath(), "the Unix-domain socket gateways connect to; its directory is made private (0700)"),
-        FlagSpec("gateways", "N", default: "0", "after a start, relay no line until N gateways have rejoined their members (machat passes its gateway count)"),
+        FlagSpec(
+            "socket", "PATH", default: RuntimeDirectory.defaultSocketPath(),
+            "the Unix-domain socket gateways connect to; its directory is made private (0700)"),
+        FlagSpec(
+            "gateways", "N", default: "0",
+            "after a start, relay no line until N gateways have rejoined their members (machat passes its gateway count)"),
         FlagSpec("rejoin-window", "MS", default: "2000", "the longest to wait for those gateways"),
     ])
 if let raw = getenv("MACHAT_SUPERVISOR_PID"), let parent = pid_t(String(cString: raw)) {

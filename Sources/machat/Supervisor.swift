@@ -60,16 +60,22 @@ final class Supervisor {
                 return 1
             }
         }
-        router = ChildProcess(name: "router", role: .router, executable: "\(directory)/machat-router", arguments: ["-socket", socketPath, "-gateways", String(configuration.tcpGateways + configuration.webSocketGateways)], listener: nil)
+        router = ChildProcess(
+            name: "router", role: .router, executable: "\(directory)/machat-router",
+            arguments: ["-socket", socketPath, "-gateways", String(configuration.tcpGateways + configuration.webSocketGateways)],
+            listener: nil)
         for index in 0..<configuration.tcpGateways {
-            gateways.append(ChildProcess(
-                name: "tcp-gateway-\(index + 1)", role: .gateway, executable: "\(directory)/machat-tcp-gateway",
-                arguments: ["-router", socketPath] + configuration.gatewayArguments, listener: tcpListener))
+            gateways.append(
+                ChildProcess(
+                    name: "tcp-gateway-\(index + 1)", role: .gateway, executable: "\(directory)/machat-tcp-gateway",
+                    arguments: ["-router", socketPath] + configuration.gatewayArguments, listener: tcpListener))
         }
         for index in 0..<configuration.webSocketGateways {
-            gateways.append(ChildProcess(
-                name: "ws-gateway-\(index + 1)", role: .gateway, executable: "\(directory)/machat-ws-gateway",
-                arguments: ["-router", socketPath] + configuration.gatewayArguments + configuration.webSocketArguments, listener: wsListener))
+            gateways.append(
+                ChildProcess(
+                    name: "ws-gateway-\(index + 1)", role: .gateway, executable: "\(directory)/machat-ws-gateway",
+                    arguments: ["-router", socketPath] + configuration.gatewayArguments + configuration.webSocketArguments,
+                    listener: wsListener))
         }
         Log.info("router socket", ["path": socketPath, "runtime_dir": configuration.runtimeDirectory])
         do {
@@ -183,7 +189,8 @@ final class Supervisor {
                 Log.info("child exited", ["child": child.name, "how": ProcessSpawner.describe(status: status)])
                 continueStopping()
             } else if child.restartImmediately {
-                Log.info("child exited for rolling restart", ["child": child.name, "how": ProcessSpawner.describe(status: status)])
+                Log.info(
+                    "child exited for rolling restart", ["child": child.name, "how": ProcessSpawner.describe(status: status)])
                 scheduleRestart(child)
             } else {
                 Log.warn("child exited unexpectedly", ["child": child.name, "how": ProcessSpawner.describe(status: status)])

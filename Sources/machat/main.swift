@@ -11,7 +11,9 @@ let ownSpecs = [
     FlagSpec("ws", "ADDR", default: "localhost:8099", "WebSocket chat address (host:port; port 0 picks a free port)"),
     FlagSpec("tcp-gateways", "N", default: "1", "TCP gateway processes sharing the TCP socket"),
     FlagSpec("ws-gateways", "N", default: "1", "WebSocket gateway processes sharing the WebSocket socket (0: no WebSocket)"),
-    FlagSpec("runtime-dir", "DIR", "private directory (0700) for the router socket (default: $XDG_RUNTIME_DIR or /tmp, /machat-<uid>-<pid>)"),
+    FlagSpec(
+        "runtime-dir", "DIR",
+        "private directory (0700) for the router socket (default: $XDG_RUNTIME_DIR or /tmp, /machat-<uid>-<pid>)"),
 ]
 let passedSpecs = GatewayCommand.limitSpecs
 let webSocketSpecs = GatewayCommand.webSocketSpecs

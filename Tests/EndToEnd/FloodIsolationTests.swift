@@ -29,7 +29,8 @@ extension ResilienceTests {
                 let probe = "probe \(index)"
                 let sentAt = MachatProcess.now()
                 asker.send(probe)
-                let arrived = answerer.collect(timeout: 10) { $0.contains("Pia:\(probe)") }
+                let arrived =
+                    answerer.collect(timeout: 10) { $0.contains("Pia:\(probe)") }
                     && asker.collect(timeout: 10) { $0.contains("Pia:\(probe)") }
                 #expect(arrived, "probe \(index) did not make it through")
                 roundTrips.append(MachatProcess.now() - sentAt)
@@ -41,7 +42,8 @@ extension ResilienceTests {
             let sorted = roundTrips.sorted()
             let median = Int(sorted[sorted.count / 2] * 1000)
             let worst = Int((sorted.last ?? 0) * 1000)
-            print("flood isolation: room B round trip median \(median) ms, max \(worst) ms, while room A took \(flooded >> 10) KiB")
+            print(
+                "flood isolation: room B round trip median \(median) ms, max \(worst) ms, while room A took \(flooded >> 10) KiB")
             #expect(flooded > 1 << 20, "the flood was not running during the probes (\(flooded) bytes)")
             #expect(!flooder.wasDisconnected, "the flooder was disconnected")
             #expect(worst < 2000)

@@ -70,7 +70,9 @@ extension ResilienceTests {
             let expectedTexts = (0..<rounds).map { "line \($0)" }
             for member in survivors {
                 #expect(!member.isClosed, "\(member.name) was disconnected")
-                #expect(fromSurvivors(member.received).count == expectedCount, "\(member.name) got \(fromSurvivors(member.received).count) of \(expectedCount)")
+                #expect(
+                    fromSurvivors(member.received).count == expectedCount,
+                    "\(member.name) got \(fromSurvivors(member.received).count) of \(expectedCount)")
                 for sender in survivors {
                     #expect(
                         Resilience.texts(from: sender.name, in: member.received) == expectedTexts,
@@ -86,7 +88,9 @@ extension ResilienceTests {
             for victim in victims {
                 #expect(victim.tcpClient?.waitForClose(timeout: 5) == true, "\(victim.name) was not disconnected")
             }
-            #expect(server.waitForLog("members_removed=\(victims.count) ", timeout: 5), "router did not drop exactly \(victims.count) members")
+            #expect(
+                server.waitForLog("members_removed=\(victims.count) ", timeout: 5),
+                "router did not drop exactly \(victims.count) members")
 
             // machat restarted it: two TCP gateways again, one of them new.
             #expect(

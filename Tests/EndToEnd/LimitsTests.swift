@@ -28,7 +28,9 @@ extension ResilienceTests {
             #expect(web.waitForClose(timeout: 3))
             #expect(web.closeCode == 1008)
             let webClosedAfter = MachatProcess.now() - upgradedAt
-            print("join timeout 500 ms: TCP closed after \(Int(tcpClosedAfter * 1000)) ms, WebSocket \(Int(webClosedAfter * 1000)) ms after its upgrade")
+            print(
+                "join timeout 500 ms: TCP closed after \(Int(tcpClosedAfter * 1000)) ms, WebSocket \(Int(webClosedAfter * 1000)) ms after its upgrade"
+            )
             #expect(tcpClosedAfter >= 0.45 && tcpClosedAfter < 3)
             #expect(webClosedAfter >= 0.45 && webClosedAfter < 4)
 

@@ -42,7 +42,8 @@ extension ResilienceTests {
         private static func senderLines(_ lines: [String]) -> [(segment: Int, number: Int)] {
             Resilience.texts(from: "Wren", in: lines).compactMap { text in
                 let parts = text.split(separator: "-")
-                guard parts.count == 2, parts[0].hasPrefix("s"), let segment = Int(parts[0].dropFirst()), let number = Int(parts[1])
+                guard parts.count == 2, parts[0].hasPrefix("s"), let segment = Int(parts[0].dropFirst()),
+                    let number = Int(parts[1])
                 else { return nil }
                 return (segment, number)
             }
@@ -102,7 +103,8 @@ extension ResilienceTests {
                 for (index, life) in lives.enumerated() {
                     life.member.poll()
                     guard life.member.received.contains(where: { $0.hasPrefix("error:") }) else { continue }
-                    life.endedWithNotice = life.member.received.last == notice && life.member.tcpClient?.waitForClose(timeout: 2) == true
+                    life.endedWithNotice =
+                        life.member.received.last == notice && life.member.tcpClient?.waitForClose(timeout: 2) == true
                     life.member.hangUp()  // as a real client would, so the drain need not linger
                     finished.append(life)
                     switch Self.join(port: server.tcpPort, name: life.member.name, room: "roll") {
@@ -132,11 +134,16 @@ extension ResilienceTests {
 
             #expect(rejoinFailures.isEmpty, "\(rejoinFailures)")
             #expect(senderCloseCodes == [1001], "WebSocket sender closes: \(senderCloseCodes)")
-            print("rolling restart: \(reconnects) TCP reconnects, \(number) lines in the sender's last connection, \(segment + 1) connections")
+            print(
+                "rolling restart: \(reconnects) TCP reconnects, \(number) lines in the sender's last connection, \(segment + 1) connections"
+            )
             let originals = finished.filter { $0.generation == 0 }
             #expect(originals.count == placement.values.reduce(0, +), "not every original member was told to reconnect")
             for life in finished {
-                #expect(life.endedWithNotice, "\(life.member.name) (generation \(life.generation)) did not end with the notice and EOF: \(life.member.received.suffix(3))")
+                #expect(
+                    life.endedWithNotice,
+                    "\(life.member.name) (generation \(life.generation)) did not end with the notice and EOF: \(life.member.received.suffix(3))"
+                )
             }
             // No gaps: within each sender connection, a member got consecutive numbers;
             // members there from the start of a sender connection got it from its first line.
@@ -145,7 +152,9 @@ extension ResilienceTests {
                 for seen in Set(got.map(\.segment)) {
                     let numbers = got.filter { $0.segment == seen }.map(\.number)
                     let from = numbers.first ?? 0
-                    #expect(numbers == Array(from..<(from + numbers.count)), "\(life.member.name) gen \(life.generation): gap or repeat in s\(seen): \(numbers)")
+                    #expect(
+                        numbers == Array(from..<(from + numbers.count)),
+                        "\(life.member.name) gen \(life.generation): gap or repeat in s\(seen): \(numbers)")
                     if seen > life.joinedDuringSegment || (seen == 0 && life.generation == 0) {
                         #expect(from == 0, "\(life.member.name) gen \(life.generation) missed the start of s\(seen)")
                     }

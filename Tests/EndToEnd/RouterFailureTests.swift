@@ -129,7 +129,9 @@ extension ResilienceTests {
             let firstDelivery = Resilience.milliseconds(since: resumedAt)
             let refused = ada.received.filter { $0.hasPrefix(refusal) }.count
             let accepted = lines - refused
-            print("held-line bound 2048 B: \(accepted) lines held, \(refused) refused; first held line delivered \(firstDelivery) ms after machat resumed")
+            print(
+                "held-line bound 2048 B: \(accepted) lines held, \(refused) refused; first held line delivered \(firstDelivery) ms after machat resumed"
+            )
             #expect(accepted > 0 && refused > 0)
             #expect(Resilience.texts(from: "Ada", in: ada.received) == Array(texts.prefix(accepted)))
             #expect(ada.received.firstIndex { $0.hasPrefix("Ada:") } ?? 0 >= refused, "refusals came after deliveries")

@@ -49,7 +49,8 @@ extension ResilienceTests {
             #expect(reports.count == 1 && reports[0].contains("name=Stu"), "slow-consumer log lines: \(reports)")
             for member in [sender, reader] {
                 #expect(!member.isClosed, "\(member.name) was disconnected")
-                #expect(member.received == expected, "\(member.name) got \(member.received.count) of \(lines) lines, or out of order")
+                #expect(
+                    member.received == expected, "\(member.name) got \(member.received.count) of \(lines) lines, or out of order")
             }
             #expect(peakKiB < 100 * 1024, "gateway RSS peaked at \(peakKiB) KiB")
             withExtendedLifetime(stalled) {}

@@ -8,10 +8,12 @@ import Testing
         _ client: LineClient, mentioning word: String? = nil, sourceLocation: SourceLocation = #_sourceLocation
     ) {
         let line = client.readLine()
-        #expect(line?.hasPrefix("error: ") == true, "expected an error line, got \(String(describing: line))",
+        #expect(
+            line?.hasPrefix("error: ") == true, "expected an error line, got \(String(describing: line))",
             sourceLocation: sourceLocation)
         if let word, let line {
-            #expect(line.lowercased().contains(word), "error line \"\(line)\" should mention \(word)",
+            #expect(
+                line.lowercased().contains(word), "error line \"\(line)\" should mention \(word)",
                 sourceLocation: sourceLocation)
         }
         #expect(client.waitForClose(), "connection should be closed after the error", sourceLocation: sourceLocation)
@@ -109,7 +111,8 @@ import Testing
         // The gateway may refuse before the short line's echo is back, so the
         // flooder gets the error line alone.
         let reply = flooder.readLine()
-        #expect(reply == "Flo:short first" || reply?.hasPrefix("error: line longer than") == true, "got \(String(describing: reply))")
+        #expect(
+            reply == "Flo:short first" || reply?.hasPrefix("error: line longer than") == true, "got \(String(describing: reply))")
         if reply == "Flo:short first" { expectRefused(flooder, mentioning: "long") } else { #expect(flooder.waitForClose()) }
         // The room saw the short line, nothing of the long one, and goes on.
         #expect(mina.readLine() == "Flo:short first")

@@ -71,7 +71,9 @@ import WebSocket
     @Test func anInvalidJoinGetsAnErrorTextThenClose1008() throws {
         let server = try MachatProcess()
         let tcp = try LineClient.joined(port: server.tcpPort, name: "Tcp", room: "dev")
-        for bad in ["not json", "{\"name\":\"Eve\"}", "{\"name\":\"E:ve\",\"room\":\"dev\"}", "{\"name\":\"Tcp\",\"room\":\"dev\"}"] {
+        for bad in [
+            "not json", "{\"name\":\"Eve\"}", "{\"name\":\"E:ve\",\"room\":\"dev\"}", "{\"name\":\"Tcp\",\"room\":\"dev\"}",
+        ] {
             let eve = try WebSocketTestClient(port: server.wsPort)
             try #require(eve.refusal == nil)
             eve.sendText(bad)

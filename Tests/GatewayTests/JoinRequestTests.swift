@@ -15,7 +15,9 @@ private func invalidJSONReason(_ result: Result<JoinRequest, JoinError>) -> Stri
 
 /// The bytes of a parsed field, so escapes are checked byte for byte rather
 /// than through String's canonical-equivalence comparison.
-private func parsedBytes(_ result: Result<JoinRequest, JoinError>) -> (
+private func parsedBytes(
+    _ result: Result<JoinRequest, JoinError>
+) -> (
     name: [UInt8], room: [UInt8]
 )? {
     guard case .success(let request) = result else { return nil }

@@ -2,13 +2,17 @@ import Testing
 
 @testable import GatewayCore
 
-private func scannerFeed(_ scanner: inout JoinScanner, _ bytes: some Collection<UInt8>)
+private func scannerFeed(
+    _ scanner: inout JoinScanner, _ bytes: some Collection<UInt8>
+)
     -> JoinScanner.Outcome
 {
     Array(bytes).withUnsafeBytes { scanner.feed($0) }
 }
 
-private func scannerSkipTrailer(_ scanner: inout JoinScanner, _ bytes: some Collection<UInt8>)
+private func scannerSkipTrailer(
+    _ scanner: inout JoinScanner, _ bytes: some Collection<UInt8>
+)
     -> Int
 {
     Array(bytes).withUnsafeBytes { scanner.skipTrailer($0) }

@@ -8,8 +8,7 @@ private struct FramerOutput: Equatable {
     var error: LineFramer.LineTooLong?
 }
 
-private func framerFeed(_ framer: inout LineFramer, _ bytes: some Collection<UInt8>) -> FramerOutput
-{
+private func framerFeed(_ framer: inout LineFramer, _ bytes: some Collection<UInt8>) -> FramerOutput {
     var lines: [[UInt8]] = []
     let error = Array(bytes).withUnsafeBytes { buffer in
         framer.feed(buffer) { lines.append(Array($0)) }

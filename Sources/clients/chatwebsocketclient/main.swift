@@ -13,7 +13,8 @@ let flags = CommandLineFlags.parse(
         FlagSpec("client", "NAME", default: "User\(Int.random(in: 0..<1000))", "your name in the room"),
         FlagSpec("room", "ROOM", default: "lounge", "the room to join"),
         FlagSpec("origin", "URL", default: "http://localhost:8099/", "the Origin header to send (empty: none)"),
-        FlagSpec("address", "URL", default: "ws://localhost:8099/mychat", "ws://host:port/path, or host:port for the default path"),
+        FlagSpec(
+            "address", "URL", default: "ws://localhost:8099/mychat", "ws://host:port/path, or host:port for the default path"),
     ])
 
 func fail(_ text: String) -> Never {
@@ -58,7 +59,9 @@ var relay = TerminalRelay(socket: socket)
         case .pongReceived:
             break
         case .closeConnection:
-            if let code = machine.peerCloseCode { TerminalRelay.note("chatwebsocketclient: server closed the connection (code \(code))") }
+            if let code = machine.peerCloseCode {
+                TerminalRelay.note("chatwebsocketclient: server closed the connection (code \(code))")
+            }
             keepGoing = false
         }
     }

@@ -15,16 +15,23 @@ extension BenchReport {
         }
         row("connections", "\(Format.count(connected))/\(Format.count(connections)) joined, \(connectFailures) failed")
         row("connect", "\(Format.fixed(connectSeconds, 3)) s (\(Format.rate(connectPerSecond)) conn/s)")
-        row("join barrier", "\(Format.fixed(joinSeconds, 3)) s after start, unready rooms \(unreadyRooms) (members \(unreadyMembers))")
+        row(
+            "join barrier",
+            "\(Format.fixed(joinSeconds, 3)) s after start, unready rooms \(unreadyRooms) (members \(unreadyMembers))")
         if mode != "idle" {
             row("deliveries/s", Format.rate(deliveredPerSecond))
             row("sent/s", Format.rate(sentPerSecond))
-            row("sent / expected", "\(Format.count(sent)) / \(Format.count(expected)) (delivered \(Format.count(delivered)), drain \(Format.fixed(drainSeconds, 3)) s)")
+            row(
+                "sent / expected",
+                "\(Format.count(sent)) / \(Format.count(expected)) (delivered \(Format.count(delivered)), drain \(Format.fixed(drainSeconds, 3)) s)"
+            )
             row(
                 "latency ms",
                 "p50 \(Format.fixed(latency.p50, 3))  p90 \(Format.fixed(latency.p90, 3))  p99 \(Format.fixed(latency.p99, 3))  "
                     + "p99.9 \(Format.fixed(latency.p999, 3))  max \(Format.fixed(latency.max, 3))")
-            row("lost", "\(lost)   duplicates \(duplicates)   out-of-order \(outOfOrder)   order-mismatch rooms \(orderMismatchRooms)")
+            row(
+                "lost",
+                "\(lost)   duplicates \(duplicates)   out-of-order \(outOfOrder)   order-mismatch rooms \(orderMismatchRooms)")
             if foreign + malformed + emptyLines > 0 {
                 row("unexpected lines", "foreign \(foreign)  malformed \(malformed)  empty \(emptyLines)")
             }

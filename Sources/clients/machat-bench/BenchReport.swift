@@ -66,7 +66,9 @@ struct BenchReport {
     mutating func configure(from config: BenchConfig) {
         mix = config.mixText
         mode = config.mode.rawValue
-        target = config.webSocketFraction >= 1 ? config.wsAddress
+        target =
+            config.webSocketFraction >= 1
+            ? config.wsAddress
             : config.webSocketFraction > 0 ? "\(config.tcpAddress)+\(config.wsAddress)" : config.tcpAddress
         rooms = config.rooms
         clientsPerRoom = config.clientsPerRoom

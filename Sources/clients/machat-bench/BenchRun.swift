@@ -94,7 +94,9 @@ final class BenchRun {
         resetProgress()
         while settled < members.count && !interrupted && MonotonicClock.now() < deadline {
             loop.runOnce(maxWaitMilliseconds: 100)
-            progress { "connecting: \(self.report.connected)/\(self.members.count) joined, \(self.settled - self.report.connected) failed" }
+            progress {
+                "connecting: \(self.report.connected)/\(self.members.count) joined, \(self.settled - self.report.connected) failed"
+            }
         }
         let elapsed = MonotonicClock.now() - start
         report.connectFailures = members.count - report.connected
@@ -193,8 +195,10 @@ final class BenchRun {
         }
         resetProgress()
         var windowOpen = windowStart == loadStart
-        var window = (cpu: server.cpuSeconds(), own: ServerProcesses.selfCPUSeconds(),
-                      machine: ServerProcesses.machineBusySeconds(), delivered: delivered, sent: 0)
+        var window = (
+            cpu: server.cpuSeconds(), own: ServerProcesses.selfCPUSeconds(),
+            machine: ServerProcesses.machineBusySeconds(), delivered: delivered, sent: 0
+        )
         var nextRSS = loadStart
         while !interrupted {
             let now = MonotonicClock.now()
@@ -202,8 +206,10 @@ final class BenchRun {
             if !windowOpen && now >= windowStart {
                 windowOpen = true
                 histogram.pointee.reset()
-                window = (server.cpuSeconds(), ServerProcesses.selfCPUSeconds(),
-                          ServerProcesses.machineBusySeconds(), delivered, totalSent())
+                window = (
+                    server.cpuSeconds(), ServerProcesses.selfCPUSeconds(),
+                    ServerProcesses.machineBusySeconds(), delivered, totalSent()
+                )
             }
             if !server.pids.isEmpty && now >= nextRSS {
                 _ = server.sample()
@@ -262,7 +268,9 @@ final class BenchRun {
         nextProgress = now + 1_000_000_000
         let elapsed = Double(now - progressOrigin.time) / 1e9
         let rate = Double(delivered - progressOrigin.delivered) / max(elapsed, 1e-9)
-        Console.error("machat-bench: \(Format.fixed(elapsed, 1))s \(phase()); \(Format.count(delivered)) deliveries, \(Format.rate(rate)) deliveries/s")
+        Console.error(
+            "machat-bench: \(Format.fixed(elapsed, 1))s \(phase()); \(Format.count(delivered)) deliveries, \(Format.rate(rate)) deliveries/s"
+        )
     }
 
     private func seconds(_ value: Double) -> UInt64 { UInt64(max(0, value) * 1e9) }

@@ -239,7 +239,9 @@ final class Member: StreamConnectionDelegate {
             let start = storage.count
             storage.append(contentsOf: text)
             if newline { storage.append(10) }
-            storage.withUnsafeMutableBytes { WebSocketFrame.applyMask(key, to: UnsafeMutableRawBufferPointer(rebasing: $0[start...])) }
+            storage.withUnsafeMutableBytes {
+                WebSocketFrame.applyMask(key, to: UnsafeMutableRawBufferPointer(rebasing: $0[start...]))
+            }
         }
     }
 }

@@ -23,7 +23,8 @@ final class PayloadBuilder {
         buffer[count] = UInt8(ascii: " ")
         count += 1
         if count < size {
-            buffer.baseAddress!.advanced(by: count).initializeMemory(as: UInt8.self, repeating: UInt8(ascii: "x"), count: size - count)
+            buffer.baseAddress!.advanced(by: count).initializeMemory(
+                as: UInt8.self, repeating: UInt8(ascii: "x"), count: size - count)
             count = size
         }
         return UnsafeRawBufferPointer(rebasing: buffer[0..<count])

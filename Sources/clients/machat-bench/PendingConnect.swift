@@ -48,7 +48,9 @@ final class PendingConnect: EventHandler {
         var result: Int32
         repeat {
             result = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(raw, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(raw, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
             }
         } while result != 0 && errno == EINTR
         if result == 0 { return completion(.success(fd)) }

@@ -26,7 +26,8 @@ if config.members + 64 > openFiles {
     Console.error("machat-bench: warning: open file limit \(openFiles) is below \(config.members) connections")
 }
 if config.sourceIPs == 0 && config.members > 28_000 {
-    Console.error("machat-bench: warning: \(config.members) connections from one source IP may exhaust ephemeral ports; use -srcips")
+    Console.error(
+        "machat-bench: warning: \(config.members) connections from one source IP may exhaust ephemeral ports; use -srcips")
 }
 
 var serverPids = config.pids

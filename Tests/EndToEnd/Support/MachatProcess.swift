@@ -34,8 +34,11 @@ final class MachatProcess {
         defer { close(log) }
         let high = fcntl(log, F_DUPFD_CLOEXEC, 10)
         defer { close(high) }
-        let args = ["-tcp", "127.0.0.1:0", "-ws", "127.0.0.1:0", "-runtime-dir", runtimeDirectory,
-                    "-tcp-gateways", String(tcpGateways), "-ws-gateways", String(wsGateways)] + arguments
+        let args =
+            [
+                "-tcp", "127.0.0.1:0", "-ws", "127.0.0.1:0", "-runtime-dir", runtimeDirectory,
+                "-tcp-gateways", String(tcpGateways), "-ws-gateways", String(wsGateways),
+            ] + arguments
         pid = try ProcessSpawner.spawn(
             executable: "\(Self.binaries)/machat", arguments: args, inherit: [(FileDescriptor(rawValue: high), 2)])
         var tcp: UInt16 = 0

@@ -75,7 +75,9 @@ enum Resilience {
     // MARK: Joining
 
     /// A WebSocket member whose join is confirmed by its own probe coming back.
-    static func joinedWebSocket(port: UInt16, name: String, room: String, timeout: Double = 10) throws
+    static func joinedWebSocket(
+        port: UInt16, name: String, room: String, timeout: Double = 10
+    ) throws
         -> WebSocketTestClient
     {
         let client = try WebSocketTestClient(port: port, name: name, room: room)

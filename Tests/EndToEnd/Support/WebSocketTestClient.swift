@@ -76,7 +76,9 @@ final class WebSocketTestClient {
     private func write(_ bytes: [UInt8]) {
         var offset = 0
         while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.send(fd.rawValue, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
+            let n = bytes.withUnsafeBytes {
+                Glibc.send(fd.rawValue, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL))
+            }
             if n <= 0 {
                 if n < 0 && errno == EINTR { continue }
                 return
@@ -152,7 +154,9 @@ final class WebSocketTestClient {
 
     /// Keeps trying to connect, upgrade and join until it works or `timeout`
     /// passes: for a gateway that is being restarted.
-    static func joinedEventually(port: UInt16, name: String, room: String, timeout: Double = 20) throws
+    static func joinedEventually(
+        port: UInt16, name: String, room: String, timeout: Double = 20
+    ) throws
         -> WebSocketTestClient
     {
         let deadline = MachatProcess.now() + timeout

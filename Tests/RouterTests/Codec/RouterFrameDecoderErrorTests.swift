@@ -5,7 +5,9 @@ import Testing
 @Suite("RouterFrameDecoder errors")
 struct RouterFrameDecoderErrorTests {
     /// Feeds `bytes` and returns the error the decoder throws for them.
-    private func decodingError(_ bytes: [UInt8], maxFrameSize: Int = RouterProtocol.maxFrameSize)
+    private func decodingError(
+        _ bytes: [UInt8], maxFrameSize: Int = RouterProtocol.maxFrameSize
+    )
         -> RouterProtocolError?
     {
         var decoder = RouterFrameDecoder(maxFrameSize: maxFrameSize)
