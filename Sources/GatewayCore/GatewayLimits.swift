@@ -23,11 +23,12 @@ public struct GatewayLimits: Sendable {
     /// unacknowledged lines in general).
     public var heldBytesPerGateway = 64 << 20
     /// Sustained lines per second one client may send (token bucket refill);
-    /// 0 turns the limit off. Far above any person's typing, low enough that
-    /// one script cannot take a whole gateway.
-    public var linesPerSecond = 5000.0
+    /// 0 turns the limit off. Far above any person's typing or a busy bot,
+    /// and a small share of what one gateway relays (millions of deliveries
+    /// per second), so one client cannot take a gateway over.
+    public var linesPerSecond = 20_000.0
     /// Burst a client may send above the sustained rate.
-    public var lineBurst = 10000.0
+    public var lineBurst = 40_000.0
     /// How long a draining gateway waits for clients to take their last bytes.
     public var drainMilliseconds = 5000
 
