@@ -43,8 +43,20 @@ enum PythonWebSocketClient {
         asyncio.run(main(*sys.argv[1:4]))
         """#
 
-    /// Whether `python3` with `websockets` is available.
-    static var isAvailable: Bool { PipedProcess.pythonHasModule("websockets") }
+    /// Whether `python3` with `websockets` is available. If the package is
+    /// missing it is installed from PyPI once (a test-only tool, like
+    /// `.ci/run` does), so `swift test` works on a fresh machine with pip.
+    static var isAvailable: Bool {
+        if PipedProcess.pythonHasModule("websockets") { return true }
+        for extra in [[], ["--user"]] {
+            let arguments = ["python3", "-m", "pip", "install", "--quiet", "--disable-pip-version-check"] + extra + ["websockets"]
+            guard let pip = try? PipedProcess(executable: "/usr/bin/env", arguments: arguments) else { return false }
+            pip.closeInput()
+            _ = pip.waitForExit(timeout: 120)
+            if PipedProcess.pythonHasModule("websockets") { return true }
+        }
+        return false
+    }
 
     /// Starts the client for `url` as `name` in `room`.
     static func start(url: String, name: String, room: String) throws -> PipedProcess {
