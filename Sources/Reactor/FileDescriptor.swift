@@ -46,10 +46,4 @@ public struct FileDescriptor: Hashable, Sendable, CustomStringConvertible {
             Glibc.send(rawValue, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL))
         }
     }
-
-    /// Plain write(2), for pipes and other non-sockets.
-    @inline(__always)
-    public func write(_ buffer: UnsafeRawBufferPointer) throws(SystemError) -> IOResult<Int> {
-        try Syscall.nonBlocking("write") { Glibc.write(rawValue, buffer.baseAddress, buffer.count) }
-    }
 }

@@ -14,9 +14,4 @@ public enum ProcessLifetime {
             exit(1)
         }
     }
-
-    /// Sets the thread name shown by `ps`/`top` (PR_SET_NAME, 15 bytes).
-    public static func setName(_ name: String) {
-        _ = clinux_prctl_set_name(name)
-    }
 }

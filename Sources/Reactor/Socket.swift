@@ -77,16 +77,6 @@ public enum Socket {
         _ = setsockopt(fd.rawValue, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
     }
 
-    /// Sets SO_SNDBUF / SO_RCVBUF (the kernel doubles the value, socket(7)).
-    public static func setBufferSizes(_ fd: FileDescriptor, send: Int32?, receive: Int32?) {
-        if var size = send {
-            _ = setsockopt(fd.rawValue, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
-        }
-        if var size = receive {
-            _ = setsockopt(fd.rawValue, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
-        }
-    }
-
     /// Fills a sockaddr_un for `path`; paths must fit sun_path (108 bytes).
     private static func unixAddress(_ path: String) throws(SystemError) -> sockaddr_un {
         var address = sockaddr_un()

@@ -18,11 +18,6 @@ static inline int clinux_prctl_set_pdeathsig(int sig) {
     return prctl(PR_SET_PDEATHSIG, (unsigned long)sig, 0UL, 0UL, 0UL);
 }
 
-/// prctl(PR_SET_NAME) for readable `ps` output.
-static inline int clinux_prctl_set_name(const char *name) {
-    return prctl(PR_SET_NAME, (unsigned long)name, 0UL, 0UL, 0UL);
-}
-
 /// The uid of the peer of a connected Unix-domain socket (SO_PEERCRED), or -1.
 long clinux_peer_uid(int fd, int *pid_out);
 
