@@ -41,6 +41,27 @@ public enum RuntimeDirectory {
         }
     }
 
+    /// Removes default runtime directories (`machat-<uid>-<pid>`) left by
+    /// supervisors that were killed before they could clean up: the pid is
+    /// gone, or no longer a process of ours.
+    public static func removeStale() {
+        let prefix = "machat-\(getuid())-"
+        guard let dir = opendir(base()) else { return }
+        var stale: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            guard name.hasPrefix(prefix), let pid = pid_t(name.dropFirst(prefix.count)) else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH { stale.append(name) }
+        }
+        closedir(dir)
+        for name in stale {
+            remove("\(base())/\(name)")
+            Log.info("removed a stale runtime directory", ["path": "\(base())/\(name)"])
+        }
+    }
+
     /// Removes the directory and the files directly in it.
     public static func remove(_ path: String) {
         if let dir = opendir(path) {

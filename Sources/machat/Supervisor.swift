@@ -41,6 +41,7 @@ final class Supervisor {
 
     /// Runs until stopped; returns the process exit status.
     func run() -> Int32 {
+        RuntimeDirectory.removeStale()
         do {
             try RuntimeDirectory.ensure(configuration.runtimeDirectory)
         } catch {
