@@ -231,7 +231,7 @@ public final class Gateway {
 
     /// Writes one delivery to every local member of the room. The bytes are
     /// encoded once (a WebSocket frame header is added once, not per member).
-    func deliver(room roomID: RoomID, payload: [UInt8]) {
+    func deliver(room roomID: RoomID, payload: UnsafeRawBufferPointer) {
         guard let room = rooms[roomID] else { return }
         if isWebSocket {
             deliveryScratch.removeAll(keepingCapacity: true)
@@ -241,9 +241,7 @@ public final class Gateway {
                 for member in room.members { member.connection.write(bytes) }
             }
         } else {
-            payload.withUnsafeBytes { bytes in
-                for member in room.members { member.connection.write(bytes) }
-            }
+            for member in room.members { member.connection.write(payload) }
         }
     }
 

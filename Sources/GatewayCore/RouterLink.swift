@@ -159,23 +159,37 @@ final class RouterLink: StreamConnectionDelegate {
     func connection(_ connection: StreamConnection, didRead bytes: UnsafeRawBufferPointer) {
         decoder.append(bytes)
         while connection.isOpen {
-            let frame: RouterFrame?
+            let step: RouterDecodeStep
             do {
-                frame = try decoder.next()
+                // Deliveries go to the members straight from the decoder's buffer.
+                step = try decoder.next { view in
+                    switch view {
+                    case .deliver(let room, let payload): gateway.deliver(room: room, payload: payload)
+                    case .say: unexpected("SAY", on: connection)
+                    }
+                }
             } catch {
                 Log.error("protocol error from router; reconnecting", ["error": error])
                 connection.close(.local("protocol error: \(error)"))
                 return
             }
-            guard let frame else { return }
-            handle(frame, on: connection)
+            switch step {
+            case .needMore: return
+            case .borrowed: continue
+            case .frame(let frame): handle(frame, on: connection)
+            }
         }
+    }
+
+    private func unexpected(_ frame: String, on connection: StreamConnection) {
+        Log.error("unexpected frame from router; reconnecting", ["frame": frame])
+        connection.close(.local("unexpected frame \(frame)"))
     }
 
     private func handle(_ frame: RouterFrame, on connection: StreamConnection) {
         switch frame {
         case .deliver(let room, let payload):
-            gateway.deliver(room: room, payload: payload)
+            payload.withUnsafeBytes { gateway.deliver(room: room, payload: $0) }
         case .joined(let conn, let room):
             gateway.joinAccepted(conn: conn, room: room)
         case .rejected(let conn, let reason):
@@ -193,8 +207,7 @@ final class RouterLink: StreamConnectionDelegate {
             downSince = nil
             gateway.routerLinkUp()
         default:
-            Log.error("unexpected frame from router; reconnecting", ["frame": frame])
-            connection.close(.local("unexpected frame \(frame.typeCode)"))
+            unexpected("\(frame)", on: connection)
         }
     }
 

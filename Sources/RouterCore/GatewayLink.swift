@@ -39,17 +39,29 @@ final class GatewayLink: StreamConnectionDelegate {
     /// Handles the decoded frames, stopping early while the router holds this
     /// link (rejoin window after a restart); the rest waits in the decoder.
     func processFrames() {
-        while connection.isOpen && !server.isHolding(self) {
-            let frame: RouterFrame?
+        frames: while connection.isOpen && !server.isHolding(self) {
+            let step: RouterDecodeStep
             do {
-                frame = try decoder.next()
+                // SAY text is used straight from the decoder's buffer.
+                step = try decoder.next { view in
+                    switch view {
+                    case .say(let conn, let text): server.say(conn: conn, text: text, from: self)
+                    case .deliver: server.unexpected("DELIVER", from: self)
+                    }
+                }
             } catch {
                 Log.error("protocol error from gateway; closing its link", ["gateway": name, "error": error])
                 connection.close(.local("protocol error: \(error)"))
                 return
             }
-            guard let frame else { break }
-            server.handle(frame, from: self)
+            switch step {
+            case .needMore:
+                break frames
+            case .borrowed:
+                break
+            case .frame(let frame):
+                server.handle(frame, from: self)
+            }
             processedFrames &+= 1
         }
         server.noteProcessed(self)

@@ -98,11 +98,7 @@ public final class RouterServer {
     func handle(_ frame: RouterFrame, from link: GatewayLink) {
         switch (link.phase, frame) {
         case (.ready, .say(let conn, let text)):
-            guard let member = directory.member(gateway: link.id, conn: conn) else {
-                // A say racing its own leave or a refused join: nothing to deliver.
-                return
-            }
-            deliver(member: member, text: text)
+            text.withUnsafeBytes { say(conn: conn, text: $0, from: link) }
         case (.ready, .join(let conn, let name, let room)):
             switch directory.join(gateway: link.id, conn: conn, name: name, room: room) {
             case .success(let member):
@@ -137,9 +133,27 @@ public final class RouterServer {
                 }
             }
         default:
-            Log.error("unexpected frame from gateway; closing its link", ["gateway": link.name, "frame": frame])
-            link.connection.close(.local("unexpected frame \(frame.typeCode)"))
+            unexpected("\(frame)", from: link)
         }
+    }
+
+    /// A line from a member: delivered once per gateway with members in its room.
+    func say(conn: ConnectionID, text: UnsafeRawBufferPointer, from link: GatewayLink) {
+        guard link.phase == .ready else {
+            unexpected("SAY", from: link)
+            return
+        }
+        guard let member = directory.member(gateway: link.id, conn: conn) else {
+            // A say racing its own leave or a refused join: nothing to deliver.
+            return
+        }
+        deliver(member: member, text: text)
+    }
+
+    /// A frame the gateway may not send now: the link is closed.
+    func unexpected(_ frame: String, from link: GatewayLink) {
+        Log.error("unexpected frame from gateway; closing its link", ["gateway": link.name, "frame": frame])
+        link.connection.close(.local("unexpected frame \(frame)"))
     }
 
     /// True while the rejoin window holds a link that is READY: its later
@@ -174,13 +188,15 @@ public final class RouterServer {
     }
 
     /// Formats `name:text\n` once per gateway with members in the room.
-    private func deliver(member: Member, text: [UInt8]) {
+    private func deliver(member: Member, text: UnsafeRawBufferPointer) {
         let room = member.room
         for (gateway, _) in room.presence {
             guard let target = links[gateway] else { continue }
             let connection = target.connection
             connection.write { buffer in
-                RouterFrame.appendDeliver(room: room.id, name: member.nameBytes, text: text, into: &buffer)
+                member.nameBytes.withUnsafeBytes { name in
+                    RouterFrame.appendDeliver(room: room.id, name: name, text: text, into: &buffer)
+                }
             }
             if !target.isCongested && connection.pendingOutboundBytes > configuration.highWaterBytes {
                 setCongested(target, true)

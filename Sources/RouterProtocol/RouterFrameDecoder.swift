@@ -45,6 +45,53 @@ public struct RouterFrameDecoder: Sendable {
 
     /// The next complete frame, or nil when more bytes are needed.
     public mutating func next() throws(RouterProtocolError) -> RouterFrame? {
+        guard let (type, bodyRange) = try nextFrameBounds() else { return nil }
+        let decoded = buffer.withUnsafeBytes { raw in
+            Result { () throws(RouterProtocolError) -> RouterFrame in
+                try RouterFrame.decode(
+                    type: type, body: UnsafeRawBufferPointer(rebasing: raw[bodyRange]))
+            }
+        }
+        switch decoded {
+        case .success(let frame):
+            readIndex = bodyRange.upperBound
+            resetIfDrained()
+            return frame
+        case .failure(let error):
+            try fail(error)
+        }
+    }
+
+    /// Like `next()`, but a SAY or DELIVER frame goes to `handle` with its
+    /// bulk bytes borrowed from the decoder's buffer rather than copied into a
+    /// new array (the hot path of the router and the gateways), and the result
+    /// is `.borrowed`. Other frames come back decoded, for the caller to act on
+    /// outside the decoder.
+    ///
+    /// The borrowed bytes are valid only during `handle`, which must not use
+    /// this decoder.
+    public mutating func next(borrowing handle: (RouterFrameView) -> Void) throws(RouterProtocolError) -> RouterDecodeStep {
+        guard let (type, bodyRange) = try nextFrameBounds() else { return .needMore }
+        guard type == .say || type == .deliver else {
+            guard let frame = try next() else { return .needMore }
+            return .frame(frame)
+        }
+        guard bodyRange.count >= 4 else {
+            try fail(.malformed(type: type.rawValue, reason: "body ends inside \(type == .say ? "conn" : "room")"))
+        }
+        buffer.withUnsafeBytes { raw in
+            let id = UInt32(bigEndian: raw.loadUnaligned(fromByteOffset: bodyRange.lowerBound, as: UInt32.self))
+            let bytes = UnsafeRawBufferPointer(rebasing: raw[(bodyRange.lowerBound + 4)..<bodyRange.upperBound])
+            handle(type == .say ? .say(conn: id, text: bytes) : .deliver(room: id, payload: bytes))
+        }
+        readIndex = bodyRange.upperBound
+        resetIfDrained()
+        return .borrowed
+    }
+
+    /// The type and body range of the next complete frame, nil when more
+    /// bytes are needed; checks the length and type as soon as they arrive.
+    private mutating func nextFrameBounds() throws(RouterProtocolError) -> (RouterFrameType, Range<Int>)? {
         if let failure {
             throw failure
         }
@@ -72,21 +119,7 @@ public struct RouterFrameDecoder: Sendable {
         guard available >= prefix + length else {
             return nil
         }
-        let bodyRange = (readIndex + prefix + 1)..<(readIndex + prefix + length)
-        let decoded = buffer.withUnsafeBytes { raw in
-            Result { () throws(RouterProtocolError) -> RouterFrame in
-                try RouterFrame.decode(
-                    type: type, body: UnsafeRawBufferPointer(rebasing: raw[bodyRange]))
-            }
-        }
-        switch decoded {
-        case .success(let frame):
-            readIndex = bodyRange.upperBound
-            resetIfDrained()
-            return frame
-        case .failure(let error):
-            try fail(error)
-        }
+        return (type, (readIndex + prefix + 1)..<(readIndex + prefix + length))
     }
 
     private func loadUInt32(at index: Int) -> UInt32 {

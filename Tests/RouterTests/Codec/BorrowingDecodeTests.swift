@@ -1,0 +1,72 @@
+import Testing
+
+@testable import RouterProtocol
+
+/// `next(borrowing:)`, the hot path: SAY and DELIVER bytes are lent from the
+/// decoder's buffer instead of copied, and must equal what `next()` decodes.
+@Suite("RouterFrameDecoder borrowing")
+struct BorrowingDecodeTests {
+    /// Decodes `chunks` with `next(borrowing:)`, turning lent frames back into values.
+    private func decodeBorrowing(_ chunks: [[UInt8]]) throws(RouterProtocolError) -> [RouterFrame] {
+        var decoder = RouterFrameDecoder()
+        var frames: [RouterFrame] = []
+        for chunk in chunks {
+            decoder.append(contentsOf: chunk)
+            while true {
+                var lent: RouterFrame?
+                let step = try decoder.next { view in
+                    switch view {
+                    case .say(let conn, let text): lent = .say(conn: conn, text: Array(text))
+                    case .deliver(let room, let payload): lent = .deliver(room: room, payload: Array(payload))
+                    }
+                }
+                switch step {
+                case .needMore: break
+                case .borrowed: frames.append(lent!)
+                case .frame(let frame): frames.append(frame)
+                }
+                if case .needMore = step { break }
+            }
+        }
+        return frames
+    }
+
+    @Test func lentFramesEqualDecodedFramesAtEverySplit() throws {
+        let frames = CodecFixtures.exactFrames
+        let stream = CodecFixtures.stream(of: frames)
+        for split in 0...stream.count {
+            let decoded = try decodeBorrowing([Array(stream[..<split]), Array(stream[split...])])
+            #expect(decoded == frames, "split at \(split)")
+        }
+    }
+
+    @Test func lentFramesEqualDecodedFramesByteByByte() throws {
+        let frames = CodecFixtures.exactFrames
+        let stream = CodecFixtures.stream(of: frames)
+        #expect(try decodeBorrowing(stream.map { [$0] }) == frames)
+    }
+
+    @Test func borrowedSayAndDeliverAreNotReturnedAsFrames() throws {
+        var decoder = RouterFrameDecoder()
+        decoder.append(contentsOf: RouterFrame.say(conn: 7, text: Array("hi".utf8)).encoded)
+        var seen: (ConnectionID, [UInt8])?
+        let step = try decoder.next { view in
+            if case .say(let conn, let text) = view { seen = (conn, Array(text)) }
+        }
+        guard case .borrowed = step else {
+            Issue.record("expected .borrowed, got \(step)")
+            return
+        }
+        #expect(seen?.0 == 7)
+        #expect(seen?.1 == Array("hi".utf8))
+        #expect(decoder.bufferedByteCount == 0)
+    }
+
+    @Test func sayTooShortForItsConnectionIdIsMalformed() {
+        var decoder = RouterFrameDecoder()
+        decoder.append(contentsOf: [0, 0, 0, 3, 4, 0, 1])
+        #expect(throws: RouterProtocolError.malformed(type: 4, reason: "body ends inside conn")) {
+            _ = try decoder.next { _ in }
+        }
+    }
+}
