@@ -34,9 +34,6 @@ final class RouterLink: StreamConnectionDelegate {
         self.loop = loop
     }
 
-    /// True when frames go straight out rather than waiting for a router.
-    var isConnected: Bool { connection != nil }
-
     func start() {
         connect()
     }

@@ -44,25 +44,10 @@ public enum WebSocketFrame {
         }
     }
 
-    /// Returns one complete frame carrying `payload`, masked if `maskingKey` is given.
+    /// Returns one complete frame carrying `payload` (an array, a slice or an
+    /// `UnsafeRawBufferPointer`), masked if `maskingKey` is given.
     public static func encode(
         opcode: WebSocketOpcode, payload: some Collection<UInt8>, fin: Bool = true, maskingKey: UInt32? = nil
-    ) -> [UInt8] {
-        let length = payload.count
-        var frame: [UInt8] = []
-        frame.reserveCapacity(headerSize(length: length, masked: maskingKey != nil) + length)
-        appendHeader(into: &frame, opcode: opcode, length: length, fin: fin, maskingKey: maskingKey)
-        let payloadStart = frame.count
-        frame.append(contentsOf: payload)
-        if let key = maskingKey {
-            maskInPlace(&frame, from: payloadStart, key: key)
-        }
-        return frame
-    }
-
-    /// Returns one complete frame carrying the bytes in `payload`, masked if `maskingKey` is given.
-    public static func encode(
-        opcode: WebSocketOpcode, payload: UnsafeRawBufferPointer, fin: Bool = true, maskingKey: UInt32? = nil
     ) -> [UInt8] {
         let length = payload.count
         var frame: [UInt8] = []

@@ -60,27 +60,12 @@ final class LineClient {
 
     /// The next line (without `\n`), or nil after `timeout` seconds or EOF.
     func readLine(timeout: Double = 5) -> String? {
-        let deadline = MachatProcess.now() + timeout
-        while true {
-            if let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
-                let line = String(decoding: buffer[..<newline], as: UTF8.self)
-                buffer.removeSubrange(...newline)
-                return line
-            }
-            let left = deadline - MachatProcess.now()
-            if left <= 0 { return nil }
-            if !fill(timeout: min(left, 0.2)) && buffer.firstIndex(of: UInt8(ascii: "\n")) == nil { return nil }
-        }
+        Collecting.line(timeout: timeout, pop: { Collecting.popLine(&buffer) }, fill: { fill(timeout: $0) })
     }
 
     /// `count` lines, or fewer if they do not arrive within `timeout`.
     func readLines(_ count: Int, timeout: Double = 10) -> [String] {
-        var lines: [String] = []
-        let deadline = MachatProcess.now() + timeout
-        while lines.count < count, let line = readLine(timeout: max(0, deadline - MachatProcess.now())) {
-            lines.append(line)
-        }
-        return lines
+        Collecting.values(count, timeout: timeout) { readLine(timeout: $0) }
     }
 
     /// True if the server closes the connection within `timeout` (lines

@@ -120,18 +120,7 @@ final class PipedProcess {
 
     /// The next line of stdout (without `\n`), or nil after `timeout` or at its end.
     func readLine(timeout: Double = 5) -> String? {
-        let deadline = MachatProcess.now() + timeout
-        while true {
-            if let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
-                let line = String(decoding: buffer[..<newline], as: UTF8.self)
-                buffer.removeSubrange(...newline)
-                return line
-            }
-            let left = deadline - MachatProcess.now()
-            if left <= 0 || !fill(timeout: min(left, 0.2)) && buffer.firstIndex(of: UInt8(ascii: "\n")) == nil {
-                return nil
-            }
-        }
+        Collecting.line(timeout: timeout, pop: { Collecting.popLine(&buffer) }, fill: { fill(timeout: $0) })
     }
 
     /// Skips lines until one equals `line`; false if it does not come within `timeout`.

@@ -49,7 +49,8 @@ enum PythonWebSocketClient {
     static var isAvailable: Bool {
         if PipedProcess.pythonHasModule("websockets") { return true }
         for extra in [[], ["--user"]] {
-            let arguments = ["python3", "-m", "pip", "install", "--quiet", "--disable-pip-version-check"] + extra + ["websockets"]
+            let arguments =
+                ["python3", "-m", "pip", "install", "--quiet", "--disable-pip-version-check"] + extra + ["websockets"]
             guard let pip = try? PipedProcess(executable: "/usr/bin/env", arguments: arguments) else { return false }
             pip.closeInput()
             _ = pip.waitForExit(timeout: 120)

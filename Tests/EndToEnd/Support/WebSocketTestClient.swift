@@ -174,12 +174,7 @@ final class WebSocketTestClient {
 
     /// Texts until `count` arrived or `timeout` passed.
     func readTexts(_ count: Int, timeout: Double = 10) -> [String] {
-        var texts: [String] = []
-        let deadline = MachatProcess.now() + timeout
-        while texts.count < count, let text = readText(timeout: max(0, deadline - MachatProcess.now())) {
-            texts.append(text)
-        }
-        return texts
+        Collecting.values(count, timeout: timeout) { readText(timeout: $0) }
     }
 
     /// Waits for the server's close frame or EOF.
