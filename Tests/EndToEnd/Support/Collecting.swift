@@ -1,3 +1,5 @@
+@preconcurrency import Glibc
+
 /// Helpers the test clients share for reading with deadlines.
 enum Collecting {
     /// Removes and returns the first `\n`-terminated line of `buffer`
@@ -32,5 +34,21 @@ enum Collecting {
             values.append(value)
         }
         return values
+    }
+
+    /// Calls `attempt(secondsLeft)` (at most 3 s each) until it succeeds or
+    /// `timeout` passes, 50 ms apart: for a gateway that is being restarted.
+    static func retrying<T>(_ what: String, timeout: Double, _ attempt: (Double) throws -> T) throws -> T {
+        let deadline = MachatProcess.now() + timeout
+        var lastError: Error = HarnessError(description: "no attempt")
+        while MachatProcess.now() < deadline {
+            do {
+                return try attempt(min(3, max(0.5, deadline - MachatProcess.now())))
+            } catch {
+                lastError = error
+                usleep(50_000)
+            }
+        }
+        throw HarnessError(description: "\(what) within \(timeout) s: \(lastError)")
     }
 }

@@ -89,17 +89,9 @@ final class LineClient {
     /// Keeps trying to connect and join (with the probe) until it works or
     /// `timeout` passes: for a gateway that is being restarted.
     static func joinedEventually(port: UInt16, name: String, room: String, timeout: Double = 20) throws -> LineClient {
-        let deadline = MachatProcess.now() + timeout
-        var lastError: Error = HarnessError(description: "no attempt")
-        while MachatProcess.now() < deadline {
-            do {
-                return try joined(port: port, name: name, room: room, timeout: min(3, max(0.5, deadline - MachatProcess.now())))
-            } catch {
-                lastError = error
-                usleep(50_000)
-            }
+        try Collecting.retrying("\(name) could not join \(room)", timeout: timeout) {
+            try joined(port: port, name: name, room: room, timeout: $0)
         }
-        throw HarnessError(description: "\(name) could not join \(room) within \(timeout) s: \(lastError)")
     }
 
     /// Joins and waits until the join is confirmed by seeing our own probe line.

@@ -159,17 +159,9 @@ final class WebSocketTestClient {
     ) throws
         -> WebSocketTestClient
     {
-        let deadline = MachatProcess.now() + timeout
-        var lastError: Error = HarnessError(description: "no attempt")
-        while MachatProcess.now() < deadline {
-            do {
-                return try joined(port: port, name: name, room: room, timeout: min(3, max(0.5, deadline - MachatProcess.now())))
-            } catch {
-                lastError = error
-                usleep(50_000)
-            }
+        try Collecting.retrying("\(name) (WebSocket) could not join \(room)", timeout: timeout) {
+            try joined(port: port, name: name, room: room, timeout: $0)
         }
-        throw HarnessError(description: "\(name) (WebSocket) could not join \(room) within \(timeout) s: \(lastError)")
     }
 
     /// Texts until `count` arrived or `timeout` passed.
