@@ -27,14 +27,16 @@ let package = Package(
         .target(name: "Reactor", dependencies: ["CLinux"], swiftSettings: serverSettings),
         .target(name: "RouterProtocol", swiftSettings: serverSettings),
         .target(name: "WebSocket", swiftSettings: serverSettings),
-        .target(name: "GatewayCore", dependencies: ["Reactor", "RouterProtocol", "WebSocket"], swiftSettings: serverSettings),
+        .target(
+            name: "GatewayCore", dependencies: ["Reactor", "RouterProtocol", "WebSocket", "WebAssets"],
+            swiftSettings: serverSettings),
         .target(name: "RouterCore", dependencies: ["Reactor", "RouterProtocol"], swiftSettings: serverSettings),
         .executableTarget(name: "machat-router", dependencies: ["RouterCore"], swiftSettings: serverSettings),
         .executableTarget(name: "machat-tcp-gateway", dependencies: ["GatewayCore"], swiftSettings: serverSettings),
         .executableTarget(name: "machat-ws-gateway", dependencies: ["GatewayCore", "WebSocket"], swiftSettings: serverSettings),
         .executableTarget(
             name: "machat",
-            dependencies: ["Reactor", "GatewayCore", "machat-router", "machat-tcp-gateway", "machat-ws-gateway"]
+            dependencies: ["Reactor", "GatewayCore", "RouterCore", "machat-router", "machat-tcp-gateway", "machat-ws-gateway"]
         ),
         // What the example clients (and the benchmark) share: join encoding,
         // addresses, the stdin/socket relay.
@@ -47,6 +49,13 @@ let package = Package(
         .executableTarget(
             name: "machat-bench", dependencies: ["Reactor", "WebSocket", "ChatClientKit"],
             path: "Sources/clients/machat-bench"),
+        // (anchor: Redis targets)
+        // (anchor: Auth targets)
+        // (anchor: WebAssets targets)
+        // The browser chat page (web/, embedded by web/embed.sh) and its static HTTP responder.
+        .target(name: "WebAssets", dependencies: ["WebSocket"], swiftSettings: serverSettings),
+        // Browser/ holds the Python browser harness and mock chat server the tests run as scripts.
+        .testTarget(name: "WebAssetsTests", dependencies: ["WebAssets", "WebSocket"], exclude: ["Browser"]),
         .testTarget(name: "RouterTests", dependencies: ["RouterProtocol", "RouterCore"]),
         .testTarget(name: "GatewayTests", dependencies: ["GatewayCore", "WebSocket", "Reactor"]),
         .testTarget(name: "EndToEnd", dependencies: ["Reactor", "WebSocket", "ChatClientKit"]),

@@ -1,6 +1,7 @@
 @preconcurrency import Glibc
 import Reactor
 import RouterProtocol
+import WebAssets
 import WebSocket
 
 /// A gateway process: terminates client connections (TCP or WebSocket),
@@ -28,23 +29,33 @@ public final class Gateway {
     let configuration: Configuration
     let loop: EventLoop
     var limits: GatewayLimits { configuration.limits }
-    private var link: RouterLink!
+    var link: RouterLink!
     private var listener: Listener?
     private var signals: SignalSource?
-    private var sessions: [ConnectionID: GatewaySession] = [:]
-    private var rooms: [RoomID: LocalRoom] = [:]
+    var sessions: [ConnectionID: GatewaySession] = [:]
+    var rooms: [RoomID: LocalRoom] = [:]
     private var nextConn: ConnectionID = 1
-    private var deliveryScratch: [UInt8] = []
+    /// Reused per delivery: the line framed once per format for every member.
+    var textScratch: [UInt8] = []
+    var jsonScratch: [UInt8] = []
     private var draining = false
     private var finished = false
     /// True while the router cannot take more: clients are not read.
     private(set) var clientsPaused = false
-    private let isWebSocket: Bool
+    let isWebSocket: Bool
+    /// The browser chat page, when this WebSocket gateway serves it.
+    let webSite: WebSite?
 
     public init(configuration: Configuration) throws(SystemError) {
         self.configuration = configuration
         self.loop = try EventLoop()
-        if case .webSocket = configuration.kind { isWebSocket = true } else { isWebSocket = false }
+        if case .webSocket(let options) = configuration.kind {
+            isWebSocket = true
+            webSite = options.servesWebPage ? WebSite() : nil
+        } else {
+            isWebSocket = false
+            webSite = nil
+        }
         let name = "\(isWebSocket ? "ws" : "tcp")-\(getpid())"
         link = RouterLink(gateway: self, socketPath: configuration.routerSocketPath, gatewayName: name, loop: loop)
     }
@@ -155,6 +166,8 @@ public final class Gateway {
 
     /// Validates and relays a join; false if the session was refused.
     func join(_ session: GatewaySession, _ request: JoinRequest) -> Bool {
+        // Refusals from here on are in the format the join asked for.
+        session.format = request.format
         if let error = request.validate(limits) {
             refuseJoin(session, error)
             return false
@@ -171,8 +184,12 @@ public final class Gateway {
         session.joinTimer = nil
         session.name = request.name
         session.roomName = request.room
+        session.format = request.format
+        session.wantsPresence = request.presence
+        session.joinOptions = request.routerOptions(defaultHistory: limits.defaultHistory)
         session.phase = .joining
-        session.joinSequence = link.sendJoin(conn: session.conn, name: request.name, room: request.room)
+        session.joinSequence = link.sendJoin(
+            conn: session.conn, name: request.name, room: request.room, options: session.joinOptions)
         return true
     }
 
@@ -229,52 +246,21 @@ public final class Gateway {
 
     // MARK: From the router
 
-    /// Writes one delivery to every local member of the room. The bytes are
-    /// encoded once (a WebSocket frame header is added once, not per member).
-    func deliver(room roomID: RoomID, payload: UnsafeRawBufferPointer) {
-        guard let room = rooms[roomID] else { return }
-        if isWebSocket {
-            deliveryScratch.removeAll(keepingCapacity: true)
-            WebSocketFrame.appendHeader(into: &deliveryScratch, opcode: .text, length: payload.count, fin: true, maskingKey: nil)
-            deliveryScratch.append(contentsOf: payload)
-            deliveryScratch.withUnsafeBytes { bytes in
-                for member in room.members { member.connection.write(bytes) }
-            }
-        } else {
-            for member in room.members { member.connection.write(payload) }
-        }
-    }
-
-    func joinAccepted(conn: ConnectionID, room roomID: RoomID) {
-        guard let session = sessions[conn], session.phase == .joining else { return }
-        session.phase = .joined
-        let room: LocalRoom
-        if let existing = rooms[roomID] {
-            room = existing
-        } else {
-            room = LocalRoom(id: roomID)
-            rooms[roomID] = room
-        }
-        room.add(session)
-        session.didJoin()
-    }
-
-    func joinRefused(conn: ConnectionID, reason: String) {
-        guard let session = sessions[conn], session.phase == .joining || session.phase == .joined else { return }
-        Log.info("join refused by router", ["conn": conn, "name": session.name, "room": session.roomName, "reason": reason])
-        // The router never admitted it (or dropped it on a replay conflict):
-        // no LEAVE is owed.
-        session.joinSequence = 0
-        session.sendError(reason, close: true, code: 1008)
-    }
-
     /// Members whose JOIN the router acknowledged before it went away (their
-    /// JOIN is no longer in the held log): they are joined again first.
-    func membersToReplay(acknowledgedBefore sequence: UInt64) -> [(conn: ConnectionID, name: String, room: String)] {
+    /// JOIN is no longer in the held log): they are joined again first, each
+    /// resuming after the last line it was given.
+    func membersToReplay(
+        acknowledgedBefore sequence: UInt64
+    ) -> [(conn: ConnectionID, name: String, room: String, options: JoinOptions)] {
         sessions.values
             .filter { ($0.phase == .joining || $0.phase == .joined) && $0.joinSequence != 0 && $0.joinSequence < sequence }
             .sorted { $0.conn < $1.conn }
-            .map { ($0.conn, $0.name, $0.roomName) }
+            .map { session in
+                session.joinOptions = JoinOptions(
+                    resume: session.epoch.isEmpty ? nil : JoinOptions.Resume(since: session.resumeOffset, epoch: session.epoch),
+                    wantsMembers: session.format == .json, isRejoin: true)
+                return (session.conn, session.name, session.roomName, session.joinOptions)
+            }
     }
 
     /// The live session with this id, if any.
@@ -300,13 +286,25 @@ public final class Gateway {
 
     /// The router is gone: its room ids mean nothing to the next one, so the
     /// local index is rebuilt from the JOINED answers to the replayed joins.
+    /// Each member remembers where it is in its room's log, to resume there.
     func routerLinkDown() {
         for room in rooms.values {
-            for member in room.members { member.room = nil }
+            for member in room.allMembers {
+                if let catchUp = member.catchUp {
+                    // Its history stops here, but the live lines it was kept
+                    // from are sent: the new router may not have them.
+                    member.connection.write(catchUp.held)
+                    member.catchUp = nil
+                    member.connection.notifiesOnDrain = false
+                }
+                member.resumeOffset = room.lastOffset
+                member.room = nil
+            }
         }
         rooms.removeAll()
-        for session in sessions.values where session.phase == .joined {
+        for session in sessions.values where session.phase == .joined || session.phase == .joining {
             session.phase = .joining
+            session.pendingMembers = []
         }
         updateClientsPaused()
     }

@@ -36,6 +36,9 @@ public enum GatewayCommand {
             FlagSpec(
                 "drain-timeout", "MS", default: String(d.drainMilliseconds),
                 "on SIGTERM, how long to wait for clients to take their last bytes"),
+            FlagSpec(
+                "default-history", "LINES", default: String(d.defaultHistory),
+                "lines of history sent on join to clients that did not ask for any (seed clients get scrollback)"),
         ]
     }()
 
@@ -53,6 +56,7 @@ public enum GatewayCommand {
             FlagSpec(
                 "ping-interval", "MS", default: String(d.pingIntervalMilliseconds),
                 "ping idle clients this often; close those that miss a round"),
+            FlagSpec("web", nil, default: "true", "serve the browser chat page at / (-web=false turns it off)"),
         ]
     }()
 
@@ -90,6 +94,7 @@ public enum GatewayCommand {
             let echo = flags.string("echo-path")
             options.echoPath = echo.isEmpty ? nil : echo
             options.pingIntervalMilliseconds = flags.int("ping-interval", program: program)
+            options.servesWebPage = flags.bool("web")
             configuration.kind = .webSocket(options)
         }
 
@@ -134,6 +139,11 @@ public enum GatewayCommand {
         limits.heldBytesPerConnection = flags.int("held-per-connection", program: program)
         limits.heldBytesPerGateway = flags.int("held-per-gateway", program: program)
         limits.drainMilliseconds = flags.int("drain-timeout", program: program)
+        limits.defaultHistory = flags.int("default-history", program: program)
+        if limits.defaultHistory < 0 || limits.defaultHistory > JoinRequest.maxHistory {
+            Log.error("-default-history must be from 0 to \(JoinRequest.maxHistory)")
+            exit(2)
+        }
         return limits
     }
 

@@ -31,6 +31,9 @@ public struct GatewayLimits: Sendable {
     public var lineBurst = 40_000.0
     /// How long a draining gateway waits for clients to take their last bytes.
     public var drainMilliseconds = 5000
+    /// Lines of history sent on join to clients that did not ask for any
+    /// (`-default-history`), so seed clients can be given scrollback.
+    public var defaultHistory = 0
 
     public init() {}
 }

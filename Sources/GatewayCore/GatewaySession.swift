@@ -25,6 +25,20 @@ class GatewaySession: StreamConnectionDelegate {
     var phase = Phase.awaitingJoin
     var name = ""
     var roomName = ""
+    /// How this client wants deliveries and errors (known once its join parsed).
+    var format = ClientFormat.text
+    /// JSON only: it asked for join and leave events.
+    var wantsPresence = false
+    /// What the join asked the router for (history, resume, members).
+    var joinOptions = JoinOptions.plain
+    /// The room log's epoch and the last offset this client has been given,
+    /// for resuming after a router restart.
+    var epoch = ""
+    var resumeOffset: UInt64 = 0
+    /// Member names (MEMBERS) collected for the welcome until JOINED arrives.
+    var pendingMembers: [String] = []
+    /// Set while history is being streamed to this client.
+    var catchUp: CatchUp?
     /// Sequence number of this member's JOIN in the gateway's held-frame log.
     var joinSequence: UInt64 = 0
     /// The local room index entry and this session's slot in it. Strong (a
@@ -32,6 +46,7 @@ class GatewaySession: StreamConnectionDelegate {
     /// and `Gateway.routerLinkDown` clear it, which breaks the cycle.
     var room: LocalRoom?
     var roomSlot = 0
+    var presenceSlot = 0
     /// Bytes of this client's lines not yet acknowledged by the router.
     var heldBytes = 0
     /// Lines refused in a row because the held-line bound was reached.
@@ -61,6 +76,31 @@ class GatewaySession: StreamConnectionDelegate {
     /// Tells the client the gateway is going away, and closes after a flush.
     func sendShutdownNotice() {
         preconditionFailure("subclass responsibility")
+    }
+
+    /// Appends one message to `buffer` framed for this transport, for bytes
+    /// that go to this client alone (a welcome, history, an error). TCP: the
+    /// bytes, then a newline if `addNewline`; WebSocket: one text frame.
+    func appendFramed(_ message: UnsafeRawBufferPointer, addNewline: Bool, into buffer: inout [UInt8]) {
+        preconditionFailure("subclass responsibility")
+    }
+
+    /// Writes one message framed for this transport.
+    final func writeFramed(_ message: UnsafeRawBufferPointer, addNewline: Bool) {
+        connection.write { appendFramed(message, addNewline: addNewline, into: &$0) }
+    }
+
+    /// The text of an error in this client's format: `error: …` or
+    /// `{"type":"error","message":"…"}`, without transport framing or newline.
+    final func errorMessage(_ message: String) -> [UInt8] {
+        switch format {
+        case .text:
+            return Array("error: \(message)".utf8)
+        case .json:
+            var bytes: [UInt8] = []
+            ClientJSON.appendError(message, into: &bytes)
+            return bytes
+        }
     }
 
     /// Called when the router accepted the join.
@@ -105,4 +145,22 @@ class GatewaySession: StreamConnectionDelegate {
     final func connection(_ connection: StreamConnection, didCloseWith reason: CloseReason) {
         gateway.sessionClosed(self, reason: reason)
     }
+
+    final func connectionDidDrain(_ connection: StreamConnection) {
+        gateway.sessionDrained(self)
+    }
+}
+
+/// History being streamed to one client: the gateway fetches it page by page
+/// as the client takes it, and keeps the live lines that arrive meanwhile
+/// (already framed) to send once the history is done.
+struct CatchUp {
+    /// The last offset sent to the client.
+    var after: UInt64
+    /// The room's last offset at the join: history ends here, live lines follow.
+    let through: UInt64
+    /// Live lines and events that arrived during the catch-up.
+    var held: [UInt8] = []
+    /// A FETCH is on its way to the router.
+    var awaitingPage = false
 }

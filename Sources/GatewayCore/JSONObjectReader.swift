@@ -11,8 +11,9 @@ struct JSONObjectReader {
     }
 
     /// Parses one JSON object (surrounding whitespace allowed) and returns its
-    /// string-valued members; members of other types map to nil.
-    static func readObject(_ bytes: UnsafeRawBufferPointer) -> Result<[String: String?], JoinError> {
+    /// members: strings, numbers (as written), booleans and null as such,
+    /// arrays and objects only as `.composite`.
+    static func readObject(_ bytes: UnsafeRawBufferPointer) -> Result<[String: JSONScalar], JoinError> {
         var reader = JSONObjectReader(bytes)
         do throws(JoinError) {
             reader.skipWhitespace()
@@ -41,10 +42,10 @@ struct JSONObjectReader {
         index += 1
     }
 
-    private mutating func object(depth: Int) throws(JoinError) -> [String: String?] {
+    private mutating func object(depth: Int) throws(JoinError) -> [String: JSONScalar] {
         if depth > maxDepth { throw .invalidJSON("nested too deeply") }
         try expect(UInt8(ascii: "{"), "'{'")
-        var members: [String: String?] = [:]
+        var members: [String: JSONScalar] = [:]
         skipWhitespace()
         if peek() == UInt8(ascii: "}") {
             index += 1
@@ -57,12 +58,7 @@ struct JSONObjectReader {
             skipWhitespace()
             try expect(UInt8(ascii: ":"), "':'")
             skipWhitespace()
-            if peek() == UInt8(ascii: "\"") {
-                members[key] = .some(try string())
-            } else {
-                try skipValue(depth: depth + 1)
-                members[key] = .some(nil)
-            }
+            members[key] = try value(depth: depth + 1)
             skipWhitespace()
             switch peek() {
             case UInt8(ascii: ","): index += 1
@@ -93,6 +89,29 @@ struct JSONObjectReader {
                 return
             default: throw .invalidJSON("expected ',' or ']' at byte \(index)")
             }
+        }
+    }
+
+    /// A member's value: scalars kept, arrays and objects checked and skipped.
+    private mutating func value(depth: Int) throws(JoinError) -> JSONScalar {
+        switch peek() {
+        case UInt8(ascii: "\""): return .string(try string())
+        case UInt8(ascii: "t"):
+            try literal("true")
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            try literal("false")
+            return .bool(false)
+        case UInt8(ascii: "n"):
+            try literal("null")
+            return .null
+        case .some(let byte) where byte == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte):
+            let start = index
+            try number()
+            return .number(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self))
+        default:
+            try skipValue(depth: depth)
+            return .composite
         }
     }
 
@@ -218,23 +237,13 @@ struct JSONObjectReader {
     }
 }
 
-extension JoinRequest {
-    /// Parses a complete join object (the WebSocket join message, or the bytes
-    /// `JoinScanner` delimited on TCP). Validation against limits is separate.
-    public static func parse(_ bytes: UnsafeRawBufferPointer) -> Result<JoinRequest, JoinError> {
-        switch JSONObjectReader.readObject(bytes) {
-        case .failure(let error):
-            return .failure(error)
-        case .success(let members):
-            guard let name = members["name"] else { return .failure(.missingField("name")) }
-            guard let nameText = name else { return .failure(.wrongType(field: "name")) }
-            guard let room = members["room"] else { return .failure(.missingField("room")) }
-            guard let roomText = room else { return .failure(.wrongType(field: "room")) }
-            return .success(JoinRequest(name: nameText, room: roomText))
-        }
-    }
-
-    public static func parse(_ bytes: [UInt8]) -> Result<JoinRequest, JoinError> {
-        bytes.withUnsafeBytes { parse($0) }
-    }
+/// A member value of the join object, as far as the join cares.
+enum JSONScalar: Equatable {
+    case string(String)
+    /// The number exactly as written (RFC 8259 §6 grammar, already checked).
+    case number(String)
+    case bool(Bool)
+    case null
+    /// An array or an object.
+    case composite
 }

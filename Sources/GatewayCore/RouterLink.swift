@@ -26,6 +26,8 @@ final class RouterLink: StreamConnectionDelegate {
     /// True while the link's socket is above its high-water mark.
     private(set) var isCongested = false
     private let highWaterBytes = 4 << 20
+    /// Random per gateway process, sent in HELLO.
+    private let instance = UInt64.random(in: 1...UInt64.max)
 
     init(gateway: Gateway, socketPath: String, gatewayName: String, loop: EventLoop) {
         self.gateway = gateway
@@ -48,11 +50,17 @@ final class RouterLink: StreamConnectionDelegate {
     // MARK: Sending
 
     /// Logs and sends a JOIN; returns its sequence number.
-    func sendJoin(conn: ConnectionID, name: String, room: String) -> UInt64 {
-        send(conn: conn) { RouterFrame.join(conn: conn, name: name, room: room).encode(into: &$0) }.sequence
+    func sendJoin(conn: ConnectionID, name: String, room: String, options: JoinOptions) -> UInt64 {
+        send(conn: conn) { RouterFrame.join(conn: conn, name: name, room: room, options: options).encode(into: &$0) }.sequence
     }
 
-    /// Logs and sends a SAY with text borrowed from a read buffer.
+    /// Sends a FETCH. Not logged: a request, not a change; after a router
+    /// restart the member's history is started again from its resume point.
+    func sendFetch(conn: ConnectionID, after: UInt64, through: UInt64, maxBytes: UInt32) {
+        guard let connection, isWelcomed else { return }
+        connection.write { RouterFrame.fetch(conn: conn, after: after, through: through, maxBytes: maxBytes).encode(into: &$0) }
+    }
+
     /// Logs and sends a SAY with text borrowed from a read buffer; returns the
     /// frame's size, which counts against the sender's held bytes.
     func sendSay(conn: ConnectionID, text: UnsafeRawBufferPointer) -> Int {
@@ -113,14 +121,19 @@ final class RouterLink: StreamConnectionDelegate {
     /// held frame.
     private func replay() {
         guard let connection else { return }
-        connection.write { RouterFrame.hello(version: RouterProtocol.version, gateway: gatewayName).encode(into: &$0) }
+        connection.write {
+            RouterFrame.hello(version: RouterProtocol.version, gateway: gatewayName, instance: instance).encode(into: &$0)
+        }
         let joins = gateway.membersToReplay(acknowledgedBefore: log.firstSequence)
         for member in joins {
-            connection.write { RouterFrame.join(conn: member.conn, name: member.name, room: member.room).encode(into: &$0) }
+            connection.write {
+                RouterFrame.join(conn: member.conn, name: member.name, room: member.room, options: member.options)
+                    .encode(into: &$0)
+            }
         }
         // READY tells a freshly started router that this gateway's members are
         // all back, so it may relay lines without anyone missing them.
-        connection.write { RouterFrame.ready.encode(into: &$0) }
+        connection.write { RouterFrame.ready(firstSequence: log.firstSequence).encode(into: &$0) }
         preambleFrames = 2 + UInt64(joins.count)
         firstSequenceOnLink = log.firstSequence
         log.withAll { connection.write($0) }
@@ -161,7 +174,9 @@ final class RouterLink: StreamConnectionDelegate {
                 // Deliveries go to the members straight from the decoder's buffer.
                 step = try decoder.next { view in
                     switch view {
-                    case .deliver(let room, let payload): gateway.deliver(room: room, payload: payload)
+                    case .deliver(let room, let line): gateway.deliver(room: room, line: line)
+                    case .history(let conn, let next, let done, let lines):
+                        gateway.history(conn: conn, next: next, done: done, lines: lines)
                     case .say: unexpected("SAY", on: connection)
                     }
                 }
@@ -185,10 +200,12 @@ final class RouterLink: StreamConnectionDelegate {
 
     private func handle(_ frame: RouterFrame, on connection: StreamConnection) {
         switch frame {
-        case .deliver(let room, let payload):
-            payload.withUnsafeBytes { gateway.deliver(room: room, payload: $0) }
-        case .joined(let conn, let room):
-            gateway.joinAccepted(conn: conn, room: room)
+        case .joined(let conn, let room, let grant):
+            gateway.joinAccepted(conn: conn, room: room, grant: grant)
+        case .members(let conn, let names):
+            gateway.membersReceived(conn: conn, names: names)
+        case .presence(let room, let kind, let time, let name):
+            gateway.presence(room: room, kind: kind, time: time, name: name)
         case .rejected(let conn, let reason):
             gateway.joinRefused(conn: conn, reason: reason)
         case .ack(let count):

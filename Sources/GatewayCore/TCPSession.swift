@@ -29,6 +29,7 @@ final class TCPSession: GatewaySession {
             case .complete(let object, let consumed):
                 switch JoinRequest.parse(object) {
                 case .failure(let error):
+                    format = object.withUnsafeBytes { JoinRequest.requestedFormat($0) }
                     gateway.refuseJoin(self, error)
                     return
                 case .success(let request):
@@ -62,8 +63,13 @@ final class TCPSession: GatewaySession {
         }
     }
 
+    override func appendFramed(_ message: UnsafeRawBufferPointer, addNewline: Bool, into buffer: inout [UInt8]) {
+        buffer.append(contentsOf: message)
+        if addNewline { buffer.append(UInt8(ascii: "\n")) }
+    }
+
     override func sendError(_ message: String, close: Bool, code: UInt16) {
-        connection.write(Array("error: \(message)\n".utf8))
+        errorMessage(message).withUnsafeBytes { writeFramed($0, addNewline: true) }
         if close {
             gateway.retire(self)
             connection.closeAfterFlush(.local(message))

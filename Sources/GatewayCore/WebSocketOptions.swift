@@ -14,8 +14,10 @@ public struct WebSocketOptions: Sendable {
     public var maxMessageBytes = 1 << 20
     /// Largest echo message; Autobahn sends up to 16 MiB.
     public var maxEchoMessageBytes = 32 << 20
-    /// Largest HTTP request head.
-    public var maxHeadBytes = 8192
+    /// Largest HTTP request head: room for a browser's cookies on a shared host.
+    public var maxHeadBytes = 16384
+    /// Serve the browser chat page at `/` (`-web`, default on).
+    public var servesWebPage = true
 
     public init() {}
 

@@ -1,3 +1,4 @@
+@preconcurrency import Glibc
 import Reactor
 import RouterProtocol
 import WebSocket
@@ -52,6 +53,13 @@ final class WebSocketSession: GatewaySession {
     private func upgrade(_ head: HTTPRequestHead, leftover: [UInt8]) {
         let path = String(head.path)
         let isEcho = options.echoPath.map { $0 == path } ?? false
+        if path != options.path && !isEcho, let site = gateway.webSite, let response = site.response(for: head, unixTime: time(nil)) {
+            Log.debug("web page request", ["conn": conn, "method": head.method, "path": path])
+            connection.write(response)
+            gateway.retire(self)
+            connection.closeAfterFlush(.local("web page served"))
+            return
+        }
         guard path == options.path || isEcho else {
             respondAndClose(
                 HTTPResponse.bytes(
@@ -148,8 +156,11 @@ final class WebSocketSession: GatewaySession {
         switch phase {
         case .awaitingJoin:
             switch JoinRequest.parse(payload) {
-            case .failure(let error): gateway.refuseJoin(self, error)
-            case .success(let request): _ = gateway.join(self, request)
+            case .failure(let error):
+                format = payload.withUnsafeBytes { JoinRequest.requestedFormat($0) }
+                gateway.refuseJoin(self, error)
+            case .success(let request):
+                _ = gateway.join(self, request)
             }
         case .joining, .joined:
             relayLines(payload)
@@ -191,7 +202,7 @@ final class WebSocketSession: GatewaySession {
             return
         }
         if machine.canSendData {
-            connection.write(machine.encodeFrame(opcode: .text, payload: Array("error: \(message)".utf8)))
+            connection.write(machine.encodeFrame(opcode: .text, payload: errorMessage(message)))
         }
         if close {
             // Close reasons are limited to 123 bytes (RFC 6455 §5.5).
@@ -203,6 +214,13 @@ final class WebSocketSession: GatewaySession {
         } else {
             self.machine = machine
         }
+    }
+
+    override func appendFramed(_ message: UnsafeRawBufferPointer, addNewline: Bool, into buffer: inout [UInt8]) {
+        // Server frames are never masked (RFC 6455 §5.1) and these are whole
+        // messages, so the frame is the header and the bytes.
+        WebSocketFrame.appendHeader(into: &buffer, opcode: .text, length: message.count)
+        buffer.append(contentsOf: message)
     }
 
     override func sendShutdownNotice() {

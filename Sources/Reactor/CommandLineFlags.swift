@@ -111,4 +111,60 @@ public struct CommandLineFlags: Sendable {
         }
         return value
     }
+
+    /// A duration flag in milliseconds: `24h`, `90m`, `45s`, `500ms`, `7d`,
+    /// or a bare number of seconds. A bad value is reported and the program exits 2.
+    public func milliseconds(_ name: String, program: String) -> UInt64 {
+        guard let value = Self.parseDuration(values[name] ?? "") else {
+            Self.fail(program, "-\(name) must be a duration such as 24h, 90m, 45s or 500ms, got \"\(values[name] ?? "")\"")
+        }
+        return value
+    }
+
+    /// A size flag in bytes: `256MiB`, `64KiB`, `1GiB` (also `K`, `M`, `G`),
+    /// or a bare number of bytes. A bad value is reported and the program exits 2.
+    public func bytes(_ name: String, program: String) -> Int {
+        guard let value = Self.parseByteSize(values[name] ?? "") else {
+            Self.fail(program, "-\(name) must be a size such as 256MiB, 64KiB or 1048576, got \"\(values[name] ?? "")\"")
+        }
+        return value
+    }
+
+    /// `24h` → 86,400,000; nil for anything else than a whole number and a unit.
+    public static func parseDuration(_ text: String) -> UInt64? {
+        let units: [(String, UInt64)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000)]
+        let digits = text.prefix { $0.isASCII && $0.isNumber }
+        guard !digits.isEmpty, let number = UInt64(digits) else { return nil }
+        let unit = text.dropFirst(digits.count)
+        let factor: UInt64
+        if unit.isEmpty {
+            factor = 1000
+        } else if let match = units.first(where: { $0.0 == unit }) {
+            factor = match.1
+        } else {
+            return nil
+        }
+        let (product, overflow) = number.multipliedReportingOverflow(by: factor)
+        return overflow ? nil : product
+    }
+
+    /// `256MiB` → 268,435,456; nil for anything else than a whole number and a unit.
+    public static func parseByteSize(_ text: String) -> Int? {
+        let units: [(String, Int)] = [
+            ("", 1), ("B", 1), ("K", 1 << 10), ("KiB", 1 << 10), ("M", 1 << 20), ("MiB", 1 << 20), ("G", 1 << 30),
+            ("GiB", 1 << 30),
+        ]
+        let digits = text.prefix { $0.isASCII && $0.isNumber }
+        guard !digits.isEmpty, let number = Int(digits) else { return nil }
+        let unit = text.dropFirst(digits.count)
+        guard let factor = units.first(where: { $0.0 == unit })?.1 else { return nil }
+        let (product, overflow) = number.multipliedReportingOverflow(by: factor)
+        return overflow ? nil : product
+    }
+
+    private static func fail(_ program: String, _ message: String) -> Never {
+        let text = "\(program): \(message)\n"
+        _ = text.withCString { Glibc.write(2, $0, strlen($0)) }
+        exit(2)
+    }
 }

@@ -16,10 +16,18 @@ final class GatewayLink: StreamConnectionDelegate {
     var phase = Phase.awaitingHello
     /// The gateway's own name from HELLO, for logs.
     var name = "?"
+    /// Random per gateway process (HELLO): a reconnect keeps it, a restart does not.
+    var instance: UInt64 = 0
+    /// The gateway's own sequence number of the first frame it resent after
+    /// READY (frames it numbers in its held log).
+    var firstHeldSequence: UInt64 = 0
     private var decoder = RouterFrameDecoder()
-    /// Frames fully processed on this link, and the count last acknowledged.
+    /// Sequenced frames handled on this link (all but FETCH), and the count
+    /// last acknowledged.
     var processedFrames: UInt64 = 0
     var acknowledgedFrames: UInt64 = 0
+    /// Frames whose engine has not completed them yet.
+    var completions = CompletionWindow()
     /// True while this link's outbound is above the high-water mark.
     var isCongested = false
     /// The gateway said READY: all its live members have been joined again.
@@ -47,6 +55,7 @@ final class GatewayLink: StreamConnectionDelegate {
                     switch view {
                     case .say(let conn, let text): server.say(conn: conn, text: text, from: self)
                     case .deliver: server.unexpected("DELIVER", from: self)
+                    case .history: server.unexpected("HISTORY", from: self)
                     }
                 }
             } catch {
@@ -58,13 +67,21 @@ final class GatewayLink: StreamConnectionDelegate {
             case .needMore:
                 break frames
             case .borrowed:
-                break
+                processedFrames &+= 1
             case .frame(let frame):
                 server.handle(frame, from: self)
+                // FETCH asks for history and changes nothing: it is not resent
+                // after a restart, so it is not counted.
+                if case .fetch = frame { continue }
+                processedFrames &+= 1
             }
-            processedFrames &+= 1
         }
         server.noteProcessed(self)
+    }
+
+    /// Frames that may be acknowledged: processed, and complete in the engine.
+    var acknowledgeableFrames: UInt64 {
+        completions.acknowledgeable(processed: processedFrames)
     }
 
     func connection(_ connection: StreamConnection, didCloseWith reason: CloseReason) {

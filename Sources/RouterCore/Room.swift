@@ -13,6 +13,9 @@ public final class Room {
     /// Gateways with members here, in the order they first joined, with counts.
     /// Small (one entry per gateway process), so an array beats a dictionary.
     public internal(set) var presence: [(gateway: GatewayID, count: Int)] = []
+    /// The memory engine's log of this room; it outlives the room (a room
+    /// lives only while it has members), so the engine keeps it too.
+    public internal(set) var log: RoomLog?
 
     init(id: RoomID, name: String) {
         self.id = id

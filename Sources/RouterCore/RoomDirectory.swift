@@ -69,15 +69,16 @@ public final class RoomDirectory {
     }
 
     /// Removes every member of a gateway whose link closed; the rooms stay for
-    /// everyone else. Returns how many members left.
+    /// everyone else. Returns the members that left, each with its room (held
+    /// strongly: a room that emptied is gone from the directory).
     @discardableResult
-    public func removeGateway(_ gateway: GatewayID) -> Int {
-        let leaving = members.values.filter { $0.gateway == gateway }
-        for member in leaving {
+    public func removeGateway(_ gateway: GatewayID) -> [(member: Member, room: Room)] {
+        let leaving = members.values.filter { $0.gateway == gateway }.map { ($0, $0.room) }
+        for (member, _) in leaving {
             members[Self.key(member.gateway, member.conn)] = nil
             detach(member)
         }
-        return leaving.count
+        return leaving
     }
 
     private func detach(_ member: Member) {

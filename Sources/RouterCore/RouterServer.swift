@@ -2,10 +2,11 @@
 import Reactor
 import RouterProtocol
 
-/// The router process: accepts gateway links on a Unix-domain socket, keeps the
-/// `RoomDirectory`, and fans each message out once per gateway with members in
-/// the room. One thread, one loop; processing frames in arrival order gives
-/// every room a single total order.
+/// The router process: accepts gateway links on a Unix-domain socket, hands
+/// joins, lines and leaves to its `RoomEngine`, and fans what the engine
+/// orders out once per gateway with members in the room. One thread, one
+/// loop; the engine orders each room's lines (the memory engine in arrival
+/// order), which gives every room a single total order.
 public final class RouterServer {
     /// Settings from the command line.
     public struct Configuration: Sendable {
@@ -22,6 +23,8 @@ public final class RouterServer {
         public var expectedGateways = 0
         /// The longest the router waits for them.
         public var rejoinWindowMilliseconds = 2000
+        /// Bounds on the rooms' history.
+        public var history = HistoryLimits()
 
         public init(socketPath: String) {
             self.socketPath = socketPath
@@ -31,6 +34,7 @@ public final class RouterServer {
     let configuration: Configuration
     let loop: EventLoop
     public let directory = RoomDirectory()
+    public let engine: RoomEngine
     private var links: [GatewayID: GatewayLink] = [:]
     private var nextGatewayID: GatewayID = 1
     private var listener: Listener?
@@ -45,6 +49,8 @@ public final class RouterServer {
     public init(configuration: Configuration) throws(SystemError) {
         self.configuration = configuration
         self.loop = try EventLoop()
+        self.engine = MemoryEngine(directory: directory, limits: configuration.history)
+        engine.attach(self)
     }
 
     /// Binds the socket and runs until SIGTERM/SIGINT.
@@ -55,7 +61,14 @@ public final class RouterServer {
             Log.info("stopping", ["signal": signal])
             loop.stop()
         }
-        Log.info("router listening", ["socket": configuration.socketPath, "expected_gateways": configuration.expectedGateways])
+        Log.info(
+            "router listening",
+            [
+                "socket": configuration.socketPath, "expected_gateways": configuration.expectedGateways,
+                "history_size": configuration.history.linesPerRoom, "history_ttl_ms": configuration.history.ttlMilliseconds,
+                "history_memory": configuration.history.memoryBytes,
+            ])
+        scheduleTick()
         if configuration.expectedGateways > 0 {
             warmingUp = true
             startedAt = MonotonicClock.now()
@@ -99,19 +112,16 @@ public final class RouterServer {
         switch (link.phase, frame) {
         case (.ready, .say(let conn, let text)):
             text.withUnsafeBytes { say(conn: conn, text: $0, from: link) }
-        case (.ready, .join(let conn, let name, let room)):
-            switch directory.join(gateway: link.id, conn: conn, name: name, room: room) {
-            case .success(let member):
-                send(.joined(conn: conn, room: member.room.id), to: link)
-                Log.debug("joined", ["gateway": link.name, "conn": conn, "name": name, "room": room])
-            case .failure(let refusal):
-                send(.rejected(conn: conn, reason: refusal.reason), to: link)
-                Log.info(
-                    "join refused", ["gateway": link.name, "conn": conn, "name": name, "room": room, "reason": refusal.reason])
-            }
+        case (.ready, .join(let conn, let name, let room, let options)):
+            Log.debug("join", ["gateway": link.name, "conn": conn, "name": name, "room": room])
+            engine.join(JoinIntent(gateway: link.id, conn: conn, name: name, room: room, options: options))
         case (.ready, .leave(let conn)):
-            directory.leave(gateway: link.id, conn: conn)
-        case (.awaitingHello, .hello(let version, let gateway)):
+            if let member = directory.member(gateway: link.id, conn: conn) { engine.leave(member) }
+        case (.ready, .fetch(let conn, let after, let through, let maxBytes)):
+            // A member that left meanwhile needs no more history.
+            guard let member = directory.member(gateway: link.id, conn: conn) else { return }
+            engine.fetch(member, after: after, through: through, maxBytes: min(Int(maxBytes), Self.maxFetchBytes))
+        case (.awaitingHello, .hello(let version, let gateway, let instance)):
             guard version == RouterProtocol.version else {
                 Log.error(
                     "gateway speaks another protocol version; closing its link",
@@ -120,12 +130,14 @@ public final class RouterServer {
                 return
             }
             link.name = gateway
+            link.instance = instance
             link.phase = .ready
             send(.welcome(version: RouterProtocol.version), to: link)
             Log.info("gateway ready", ["link": link.id, "gateway": gateway])
-        case (.ready, .ready):
+        case (.ready, .ready(let firstSequence)):
             link.sentReady = true
-            Log.debug("gateway rejoined its members", ["gateway": link.name])
+            link.firstHeldSequence = firstSequence
+            Log.debug("gateway rejoined its members", ["gateway": link.name, "first_sequence": firstSequence])
             if warmingUp {
                 updateReadPause(link)
                 if links.values.filter(\.sentReady).count >= configuration.expectedGateways {
@@ -137,7 +149,12 @@ public final class RouterServer {
         }
     }
 
-    /// A line from a member: delivered once per gateway with members in its room.
+    /// The most history one FETCH gets, so one answer is bounded work for the
+    /// loop and fits a frame with room to spare.
+    static let maxFetchBytes = 256 << 10
+
+    /// A line from a member: the engine orders it, then it goes out once per
+    /// gateway with members in its room.
     func say(conn: ConnectionID, text: UnsafeRawBufferPointer, from link: GatewayLink) {
         guard link.phase == .ready else {
             unexpected("SAY", from: link)
@@ -147,7 +164,10 @@ public final class RouterServer {
             // A say racing its own leave or a refused join: nothing to deliver.
             return
         }
-        deliver(member: member, text: text)
+        let frame = link.processedFrames &+ 1
+        if !engine.say(member, text: text, token: CompletionToken(gateway: link.id, frame: frame)) {
+            link.completions.begin(frame)
+        }
     }
 
     /// A frame the gateway may not send now: the link is closed.
@@ -184,20 +204,25 @@ public final class RouterServer {
     }
 
     private func updateReadPause(_ link: GatewayLink) {
-        link.connection.isReadPaused = congestedLinks > 0 || isHolding(link)
+        link.connection.isReadPaused = congestedLinks > 0 || isHolding(link) || engine.isBackedUp
     }
 
-    /// Formats `name:text\n` once per gateway with members in the room.
-    private func deliver(member: Member, text: UnsafeRawBufferPointer) {
-        let room = member.room
+    /// Engine housekeeping (history expiry) once a second.
+    private func scheduleTick() {
+        loop.schedule(afterMilliseconds: 1000) { [unowned self] in
+            engine.tick()
+            scheduleTick()
+        }
+    }
+
+    /// Writes `frame` (built by `encode`) to every gateway with members in
+    /// `room`: one frame per gateway, never one per member.
+    @inline(__always)
+    private func fanOut(_ room: Room, _ encode: (inout [UInt8]) -> Void) {
         for (gateway, _) in room.presence {
             guard let target = links[gateway] else { continue }
             let connection = target.connection
-            connection.write { buffer in
-                member.nameBytes.withUnsafeBytes { name in
-                    RouterFrame.appendDeliver(room: room.id, name: name, text: text, into: &buffer)
-                }
-            }
+            connection.write(encode)
             if !target.isCongested && connection.pendingOutboundBytes > configuration.highWaterBytes {
                 setCongested(target, true)
             }
@@ -211,7 +236,7 @@ public final class RouterServer {
     /// Called after a read batch: acknowledge at the end of the turn, once the
     /// deliveries those frames caused are written to every gateway's socket.
     func noteProcessed(_ link: GatewayLink) {
-        guard link.processedFrames != link.acknowledgedFrames else { return }
+        guard link.acknowledgeableFrames != link.acknowledgedFrames else { return }
         ackPending.append(link)
         scheduleAcks()
     }
@@ -236,9 +261,9 @@ public final class RouterServer {
         if links.values.contains(where: { $0.connection.pendingOutboundBytes > 0 }) { return }
         let pending = ackPending
         ackPending.removeAll(keepingCapacity: true)
-        for link in pending where link.connection.isOpen && link.processedFrames != link.acknowledgedFrames {
-            link.acknowledgedFrames = link.processedFrames
-            send(.ack(count: link.processedFrames), to: link)
+        for link in pending where link.connection.isOpen && link.acknowledgeableFrames != link.acknowledgedFrames {
+            link.acknowledgedFrames = link.acknowledgeableFrames
+            send(.ack(count: link.acknowledgedFrames), to: link)
         }
     }
 
@@ -263,7 +288,9 @@ public final class RouterServer {
     func linkClosed(_ link: GatewayLink, reason: CloseReason) {
         links[link.id] = nil
         if link.isCongested { setCongested(link, false) }
-        let removed = directory.removeGateway(link.id)
+        let before = directory.memberCount
+        engine.removeGateway(link.id)
+        let removed = before - directory.memberCount
         // A link that never said HELLO is a readiness probe (machat's) or a stray.
         if link.phase == .awaitingHello {
             Log.debug("link closed before hello", ["link": link.id, "reason": reason])
@@ -271,5 +298,67 @@ public final class RouterServer {
         }
         Log.info("gateway disconnected", ["link": link.id, "gateway": link.name, "members_removed": removed, "reason": reason])
         if !ackPending.isEmpty { scheduleAcks() }
+    }
+}
+
+// MARK: Engine events
+
+extension RouterServer: RoomEngineEvents {
+    public func joined(_ member: Member, grant: JoinGrant, members: [String]) {
+        guard let link = links[member.gateway] else { return }
+        // MEMBERS frames precede JOINED; each stays far below the frame limit.
+        var chunk: [String] = []
+        var chunkBytes = 0
+        for name in members {
+            if chunkBytes + name.utf8.count + 2 > Self.maxFetchBytes || chunk.count == Int(UInt16.max) {
+                send(.members(conn: member.conn, names: chunk), to: link)
+                chunk.removeAll(keepingCapacity: true)
+                chunkBytes = 0
+            }
+            chunk.append(name)
+            chunkBytes += name.utf8.count + 2
+        }
+        if !chunk.isEmpty { send(.members(conn: member.conn, names: chunk), to: link) }
+        send(.joined(conn: member.conn, room: member.room.id, grant: grant), to: link)
+        Log.debug("joined", ["gateway": link.name, "conn": member.conn, "name": member.name, "room": member.room.name])
+    }
+
+    public func refused(gateway: GatewayID, conn: ConnectionID, reason: String) {
+        guard let link = links[gateway] else { return }
+        send(.rejected(conn: conn, reason: reason), to: link)
+        Log.info("join refused", ["gateway": link.name, "conn": conn, "reason": reason])
+    }
+
+    public func ordered(
+        room: Room, offset: UInt64, time: UInt64, name: UnsafeRawBufferPointer, text: UnsafeRawBufferPointer
+    ) {
+        fanOut(room) { buffer in
+            RouterFrame.appendDeliver(room: room.id, offset: offset, time: time, name: name, text: text, into: &buffer)
+        }
+    }
+
+    public func presence(room: Room, kind: PresenceKind, time: UInt64, name: String) {
+        let frame = RouterFrame.presence(room: room.id, kind: kind, time: time, name: name)
+        fanOut(room) { frame.encode(into: &$0) }
+    }
+
+    public func history(for member: Member, batch: HistoryBatch) {
+        guard let link = links[member.gateway], directory.member(gateway: member.gateway, conn: member.conn) === member
+        else { return }
+        link.connection.write { buffer in
+            let start = RouterFrame.beginHistory(conn: member.conn, into: &buffer)
+            buffer.append(contentsOf: batch.bytes)
+            RouterFrame.finishHistory(start: start, next: batch.next, done: batch.done, into: &buffer)
+        }
+    }
+
+    public func completed(_ token: CompletionToken) {
+        guard let link = links[token.gateway] else { return }
+        link.completions.complete(token.frame)
+        noteProcessed(link)
+    }
+
+    public func backpressureChanged() {
+        for link in links.values { updateReadPause(link) }
     }
 }

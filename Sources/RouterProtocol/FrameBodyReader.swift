@@ -42,6 +42,22 @@ struct FrameBodyReader {
         return string
     }
 
+    /// Reads `count` raw bytes.
+    mutating func readBytes(_ count: Int, field: String) throws(RouterProtocolError) -> UnsafeRawBufferPointer {
+        guard count >= 0, bytes.count - offset >= count else {
+            throw .malformed(type: type, reason: "body ends inside \(field)")
+        }
+        let slice = UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + count])
+        offset += count
+        return slice
+    }
+
+    /// True once every byte of the body has been read.
+    var isAtEnd: Bool { offset == bytes.count }
+
+    /// The bytes not read yet, without consuming them.
+    var remaining: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: bytes[offset...]) }
+
     /// Reads everything left in the body (possibly nothing) as raw bytes.
     mutating func readRemainingBytes() -> [UInt8] {
         let rest = [UInt8](UnsafeRawBufferPointer(rebasing: bytes[offset...]))

@@ -62,31 +62,74 @@ public struct RouterFrameDecoder: Sendable {
         }
     }
 
-    /// Like `next()`, but a SAY or DELIVER frame goes to `handle` with its
-    /// bulk bytes borrowed from the decoder's buffer rather than copied into a
-    /// new array (the hot path of the router and the gateways), and the result
-    /// is `.borrowed`. Other frames come back decoded, for the caller to act on
-    /// outside the decoder.
+    /// Like `next()`, but a SAY, DELIVER or HISTORY frame goes to `handle`
+    /// with its bulk bytes borrowed from the decoder's buffer rather than
+    /// copied into new arrays (the hot path of the router and the gateways),
+    /// and the result is `.borrowed`. Other frames come back decoded, for the
+    /// caller to act on outside the decoder.
     ///
     /// The borrowed bytes are valid only during `handle`, which must not use
     /// this decoder.
     public mutating func next(borrowing handle: (RouterFrameView) -> Void) throws(RouterProtocolError) -> RouterDecodeStep {
         guard let (type, bodyRange) = try nextFrameBounds() else { return .needMore }
-        guard type == .say || type == .deliver else {
+        switch type {
+        case .say, .deliver, .history:
+            break
+        default:
             guard let frame = try next() else { return .needMore }
             return .frame(frame)
         }
-        guard bodyRange.count >= 4 else {
-            try fail(.malformed(type: type.rawValue, reason: "body ends inside \(type == .say ? "conn" : "room")"))
+        let error: RouterProtocolError? = buffer.withUnsafeBytes { raw in
+            switch Self.borrowedView(type, UnsafeRawBufferPointer(rebasing: raw[bodyRange])) {
+            case .success(let view):
+                handle(view)
+                return nil
+            case .failure(let error):
+                return error
+            }
         }
-        buffer.withUnsafeBytes { raw in
-            let id = UInt32(bigEndian: raw.loadUnaligned(fromByteOffset: bodyRange.lowerBound, as: UInt32.self))
-            let bytes = UnsafeRawBufferPointer(rebasing: raw[(bodyRange.lowerBound + 4)..<bodyRange.upperBound])
-            handle(type == .say ? .say(conn: id, text: bytes) : .deliver(room: id, payload: bytes))
-        }
+        if let error { try fail(error) }
         readIndex = bodyRange.upperBound
         resetIfDrained()
         return .borrowed
+    }
+
+    /// The view of a SAY, DELIVER or HISTORY body, or why it is malformed.
+    private static func borrowedView(
+        _ type: RouterFrameType, _ body: UnsafeRawBufferPointer
+    ) -> Result<RouterFrameView, RouterProtocolError> {
+        func load<T: FixedWidthInteger>(_ at: Int, _: T.Type) -> T {
+            T(bigEndian: body.loadUnaligned(fromByteOffset: at, as: T.self))
+        }
+        switch type {
+        case .say:
+            guard body.count >= 4 else { return .failure(.malformed(type: type.rawValue, reason: "body ends inside conn")) }
+            return .success(.say(conn: load(0, UInt32.self), text: UnsafeRawBufferPointer(rebasing: body[4...])))
+        case .deliver:
+            guard body.count >= 22 else {
+                return .failure(.malformed(type: type.rawValue, reason: "body ends inside the line header"))
+            }
+            let nameLength = Int(load(20, UInt16.self))
+            let payload = UnsafeRawBufferPointer(rebasing: body[22...])
+            if let problem = LineView.problem(payload, nameLength) {
+                return .failure(.malformed(type: type.rawValue, reason: problem))
+            }
+            let line = LineView(
+                offset: load(4, UInt64.self), time: load(12, UInt64.self), payload: payload, nameLength: nameLength)
+            return .success(.deliver(room: load(0, UInt32.self), line: line))
+        default:
+            guard body.count >= 13 else {
+                return .failure(.malformed(type: type.rawValue, reason: "body ends inside the history header"))
+            }
+            let lines = UnsafeRawBufferPointer(rebasing: body[13...])
+            if let problem = HistoryLines.problem(in: lines) {
+                return .failure(.malformed(type: type.rawValue, reason: problem))
+            }
+            return .success(
+                .history(
+                    conn: load(0, UInt32.self), next: load(4, UInt64.self), done: body[12] != 0, lines: HistoryLines(bytes: lines)
+                ))
+        }
     }
 
     /// The type and body range of the next complete frame, nil when more

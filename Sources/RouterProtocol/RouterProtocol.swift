@@ -2,7 +2,7 @@
 /// (`u32 length | u8 type | body`, big-endian) over a stream socket.
 public enum RouterProtocol {
     /// Protocol version carried by HELLO and WELCOME; the codec does not check it.
-    public static let version: UInt16 = 1
+    public static let version: UInt16 = 2
     /// Largest accepted value of the length prefix, i.e. bytes of type + body.
     public static let maxFrameSize = 1 << 20
     /// Largest UTF-8 byte count of a `str` field (its prefix is a `u16`).

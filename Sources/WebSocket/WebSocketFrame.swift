@@ -44,6 +44,28 @@ public enum WebSocketFrame {
         }
     }
 
+    /// Writes an unmasked frame header into `buffer` so that it ends right
+    /// before index `end` (room the caller kept in front of a payload it has
+    /// already written); returns the index where the header starts.
+    public static func writeHeader(into buffer: inout [UInt8], endingAt end: Int, opcode: WebSocketOpcode, length: Int) -> Int {
+        let size = headerSize(length: length, masked: false)
+        precondition(end >= size, "no room for a \(size)-byte header")
+        let start = end - size
+        buffer[start] = 0x80 | opcode.rawValue
+        if length <= 125 {
+            buffer[start + 1] = UInt8(length)
+        } else if length <= 0xFFFF {
+            buffer[start + 1] = 126
+            buffer[start + 2] = UInt8(truncatingIfNeeded: length >> 8)
+            buffer[start + 3] = UInt8(truncatingIfNeeded: length)
+        } else {
+            buffer[start + 1] = 127
+            let wide = UInt64(length)
+            for i in 0..<8 { buffer[start + 2 + i] = UInt8(truncatingIfNeeded: wide >> UInt64(56 - 8 * i)) }
+        }
+        return start
+    }
+
     /// Returns one complete frame carrying `payload` (an array, a slice or an
     /// `UnsafeRawBufferPointer`), masked if `maskingKey` is given.
     public static func encode(

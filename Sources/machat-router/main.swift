@@ -5,9 +5,11 @@ import RouterCore
 
 Syscall.ignoreSIGPIPE()
 Log.setProcess("router")
+let program = "machat-router"
 let flags = CommandLineFlags.parse(
-    program: "machat-router",
-    summary: "MaChat router: owns rooms, names and the order of messages; gateways connect over a Unix-domain socket.",
+    program: program,
+    summary:
+        "MaChat router: owns rooms, names, offsets, history and the order of messages; gateways connect over a Unix-domain socket.",
     specs: [
         FlagSpec(
             "socket", "PATH", default: RuntimeDirectory.defaultSocketPath(),
@@ -16,7 +18,7 @@ let flags = CommandLineFlags.parse(
             "gateways", "N", default: "0",
             "after a start, relay no line until N gateways have rejoined their members (machat passes its gateway count)"),
         FlagSpec("rejoin-window", "MS", default: "2000", "the longest to wait for those gateways"),
-    ])
+    ] + RouterCommand.historySpecs)
 if let raw = getenv("MACHAT_SUPERVISOR_PID"), let parent = pid_t(String(cString: raw)) {
     ProcessLifetime.dieWithParent(expectedParent: parent)
 }
@@ -24,8 +26,9 @@ let socketPath = flags.string("socket")
 do {
     try RuntimeDirectory.ensure(RuntimeDirectory.parent(of: socketPath))
     var configuration = RouterServer.Configuration(socketPath: socketPath)
-    configuration.expectedGateways = flags.int("gateways", program: "machat-router")
-    configuration.rejoinWindowMilliseconds = flags.int("rejoin-window", program: "machat-router")
+    configuration.expectedGateways = flags.int("gateways", program: program)
+    configuration.rejoinWindowMilliseconds = flags.int("rejoin-window", program: program)
+    configuration.history = RouterCommand.historyLimits(from: flags, program: program)
     let server = try RouterServer(configuration: configuration)
     try server.run()
 } catch {

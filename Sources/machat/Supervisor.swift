@@ -15,6 +15,8 @@ final class Supervisor {
         /// Flags passed on to every gateway / only to WebSocket gateways.
         var gatewayArguments: [String]
         var webSocketArguments: [String]
+        /// Flags passed on to the router (history bounds).
+        var routerArguments: [String]
     }
 
     private enum Phase {
@@ -63,7 +65,8 @@ final class Supervisor {
         }
         router = ChildProcess(
             name: "router", role: .router, executable: "\(directory)/machat-router",
-            arguments: ["-socket", socketPath, "-gateways", String(configuration.tcpGateways + configuration.webSocketGateways)],
+            arguments: ["-socket", socketPath, "-gateways", String(configuration.tcpGateways + configuration.webSocketGateways)]
+                + configuration.routerArguments,
             listener: nil)
         for index in 0..<configuration.tcpGateways {
             gateways.append(

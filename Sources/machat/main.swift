@@ -2,6 +2,7 @@
 @preconcurrency import Glibc
 import GatewayCore
 import Reactor
+import RouterCore
 
 Syscall.ignoreSIGPIPE()
 Log.setProcess("machat")
@@ -17,13 +18,15 @@ let ownSpecs = [
 ]
 let passedSpecs = GatewayCommand.limitSpecs
 let webSocketSpecs = GatewayCommand.webSocketSpecs
+let routerSpecs = RouterCommand.historySpecs
 let flags = CommandLineFlags.parse(
     program: program,
     summary: "MaChat: chat rooms over TCP and WebSocket. Starts and supervises machat-router and the gateways.",
-    specs: ownSpecs + passedSpecs + webSocketSpecs)
+    specs: ownSpecs + routerSpecs + passedSpecs + webSocketSpecs)
 
 func passOn(_ specs: [FlagSpec]) -> [String] {
-    specs.filter { flags.given.contains($0.name) }.flatMap { ["-\($0.name)", flags.string($0.name)] }
+    // `-name=value`: the one form every flag takes, switches (`-web=false`) included.
+    specs.filter { flags.given.contains($0.name) }.map { "-\($0.name)=\(flags.string($0.name))" }
 }
 
 let tcpGateways = flags.int("tcp-gateways", program: program)
@@ -36,7 +39,7 @@ let runtimeDirectory = flags.string("runtime-dir").isEmpty ? RuntimeDirectory.de
 let configuration = Supervisor.Configuration(
     tcpAddress: flags.string("tcp"), webSocketAddress: flags.string("ws"), runtimeDirectory: runtimeDirectory,
     tcpGateways: tcpGateways, webSocketGateways: webSocketGateways,
-    gatewayArguments: passOn(passedSpecs), webSocketArguments: passOn(webSocketSpecs))
+    gatewayArguments: passOn(passedSpecs), webSocketArguments: passOn(webSocketSpecs), routerArguments: passOn(routerSpecs))
 do {
     let supervisor = try Supervisor(configuration: configuration)
     exit(supervisor.run())

@@ -5,6 +5,11 @@ public enum JoinMessage {
         "{\"name\":\(quoted(name)),\"room\":\(quoted(room))}"
     }
 
+    /// The join asking for the JSON format (one object per delivery).
+    public static func json(name: String, room: String, format: String) -> String {
+        "{\"name\":\(quoted(name)),\"room\":\(quoted(room)),\"format\":\(quoted(format))}"
+    }
+
     /// A JSON string literal for `text`.
     public static func quoted(_ text: String) -> String {
         var out = "\""

@@ -41,6 +41,8 @@ struct BenchConfig {
     var drainTimeoutSeconds = 5.0
     /// WebSocket: end each sent message with `\n`, as the loadgen does by default.
     var webSocketNewline = true
+    /// Members join with `"format":"json"` and read message objects.
+    var jsonFormat = false
 
     var members: Int { rooms * clientsPerRoom }
 
@@ -78,6 +80,7 @@ struct BenchConfig {
         FlagSpec("join-timeout", "D", default: "30s", "limit for the join barrier"),
         FlagSpec("drain-timeout", "D", default: "5s", "after sending stops, wait at most this for outstanding deliveries"),
         FlagSpec("ws-newline", "BOOL", default: "true", "ws: end each sent message with \\n"),
+        FlagSpec("format", "FORMAT", default: "text", "what members ask for: text (name:text lines) or json (message objects)"),
         FlagSpec("json", nil, "print one JSON line on stdout instead of the table"),
         FlagSpec("strict", nil, "exit 1 on any loss, duplicate, reordering, order mismatch or error"),
     ]
@@ -133,6 +136,11 @@ struct BenchConfig {
         config.sourceIPs = flags.int("srcips", program: program)
         config.concurrency = flags.int("conc", program: program)
         config.webSocketNewline = flags.string("ws-newline") != "false"
+        switch flags.string("format") {
+        case "text": config.jsonFormat = false
+        case "json": config.jsonFormat = true
+        default: usageError("-format must be text or json")
+        }
         config.json = flags.bool("json")
         config.strict = flags.bool("strict")
         if config.rooms < 1 || config.clientsPerRoom < 1 || config.window < 1 || config.size < 0

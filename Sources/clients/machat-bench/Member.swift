@@ -53,11 +53,18 @@ final class Member: StreamConnectionDelegate {
             roomNumber: UInt64(room + config.roomOffset), ownSlot: UInt64(slot),
             sendersPerRoom: UInt64(config.sendersPerRoom), size: config.size)
         ledger = DeliveryLedger(rules: rules, histogram: run.histogram)
+        ledger.readsJSON = config.jsonFormat
         var generator = SystemRandomNumberGenerator()
         maskState = generator.next() | 1
     }
 
     var roomName: String { "room\(room + run.config.roomOffset)" }
+
+    /// The join; JSON members ask for the JSON format.
+    private var joinText: String {
+        run.config.jsonFormat
+            ? JoinMessage.json(name: name, room: roomName, format: "json") : JoinMessage.json(name: name, room: roomName)
+    }
     var isJoined: Bool { phase == .joined }
     /// Joined at some point: counts as a live member of its room for `expected`.
     private(set) var isJoinedOrWas = false
@@ -87,7 +94,7 @@ final class Member: StreamConnectionDelegate {
         }
         self.connection = connection
         connection.delegate = self
-        let join = JoinMessage.json(name: name, room: roomName)
+        let join = joinText
         if isWebSocket {
             var key = [UInt8](repeating: 0, count: 16)
             var generator = SystemRandomNumberGenerator()
@@ -117,7 +124,7 @@ final class Member: StreamConnectionDelegate {
         case .upgraded(_, let leftover):
             self.handshake = nil
             var machine = WebSocketStateMachine(role: .client)
-            connection?.write(machine.encodeText(JoinMessage.json(name: name, room: roomName)))
+            connection?.write(machine.encodeText(joinText))
             phase = .joined
             isJoinedOrWas = true
             run.memberSettled(self, joined: true)

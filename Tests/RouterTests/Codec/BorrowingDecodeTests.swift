@@ -2,8 +2,8 @@ import Testing
 
 @testable import RouterProtocol
 
-/// `next(borrowing:)`, the hot path: SAY and DELIVER bytes are lent from the
-/// decoder's buffer instead of copied, and must equal what `next()` decodes.
+/// `next(borrowing:)`, the hot path: SAY, DELIVER and HISTORY bytes are lent
+/// from the decoder's buffer instead of copied, and must equal what `next()` decodes.
 @Suite("RouterFrameDecoder borrowing")
 struct BorrowingDecodeTests {
     /// Decodes `chunks` with `next(borrowing:)`, turning lent frames back into values.
@@ -17,7 +17,9 @@ struct BorrowingDecodeTests {
                 let step = try decoder.next { view in
                     switch view {
                     case .say(let conn, let text): lent = .say(conn: conn, text: Array(text))
-                    case .deliver(let room, let payload): lent = .deliver(room: room, payload: Array(payload))
+                    case .deliver(let room, let line): lent = .deliver(room: room, line: Self.value(of: line))
+                    case .history(let conn, let next, let done, let lines):
+                        lent = .history(conn: conn, next: next, done: done, lines: lines.map(Self.value(of:)))
                     }
                 }
                 switch step {
@@ -29,6 +31,10 @@ struct BorrowingDecodeTests {
             }
         }
         return frames
+    }
+
+    private static func value(of line: LineView) -> RoomLine {
+        RoomLine(offset: line.offset, time: line.time, name: String(decoding: line.name, as: UTF8.self), text: Array(line.text))
     }
 
     @Test func lentFramesEqualDecodedFramesAtEverySplit() throws {
@@ -60,6 +66,32 @@ struct BorrowingDecodeTests {
         #expect(seen?.0 == 7)
         #expect(seen?.1 == Array("hi".utf8))
         #expect(decoder.bufferedByteCount == 0)
+    }
+
+    @Test func deliverWhosePayloadDoesNotMatchItsNameLengthIsMalformed() {
+        // Name length 3 says the colon is the fourth byte; it is not.
+        var bytes = RouterFrame.deliver(room: 1, line: RoomLine(offset: 1, time: 1, name: "ab", text: Array("c".utf8))).encoded
+        bytes[26] = 3
+        var decoder = RouterFrameDecoder()
+        decoder.append(contentsOf: bytes)
+        #expect(
+            throws: RouterProtocolError.malformed(type: 8, reason: "line payload is not name:text\\n with the given name length")
+        ) {
+            _ = try decoder.next { _ in Issue.record("a malformed line was lent out") }
+        }
+    }
+
+    @Test func historyWithALineRunningPastTheBodyIsMalformed() {
+        var bytes = RouterFrame.history(
+            conn: 1, next: 1, done: true, lines: [RoomLine(offset: 1, time: 1, name: "a", text: Array("b".utf8))]
+        ).encoded
+        bytes.removeLast()
+        bytes[3] -= 1
+        var decoder = RouterFrameDecoder()
+        decoder.append(contentsOf: bytes)
+        #expect(throws: RouterProtocolError.malformed(type: 14, reason: "body ends inside a history line")) {
+            _ = try decoder.next { _ in Issue.record("a malformed history was lent out") }
+        }
     }
 
     @Test func sayTooShortForItsConnectionIdIsMalformed() {

@@ -6,25 +6,33 @@ enum CodecFixtures {
     /// Every frame type, each with its exact expected bytes.
     static let exactEncodings: [(RouterFrame, [UInt8])] = [
         (
-            .hello(version: 1, gateway: "tcp"),
-            [0, 0, 0, 8, 1, 0, 1, 0, 3, 0x74, 0x63, 0x70]
+            .hello(version: 2, gateway: "tcp", instance: 0x0102_0304_0506_0708),
+            [0, 0, 0, 16, 1, 0, 2, 0, 3, 0x74, 0x63, 0x70, 1, 2, 3, 4, 5, 6, 7, 8]
         ),
         (
             .welcome(version: 0x0102),
             [0, 0, 0, 3, 2, 0x01, 0x02]
         ),
         (
-            .join(conn: 0x0102_0304, name: "Mina", room: "dev"),
+            .join(conn: 0x0102_0304, name: "Mina", room: "dev", options: .plain),
             [
-                0, 0, 0, 16, 3, 0x01, 0x02, 0x03, 0x04,
+                0, 0, 0, 31, 3, 0x01, 0x02, 0x03, 0x04,
                 0, 4, 0x4D, 0x69, 0x6E, 0x61,
                 0, 3, 0x64, 0x65, 0x76,
+                0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
             ]
         ),
         (
-            // "Zoë" is 4 UTF-8 bytes; the room name is empty.
-            .join(conn: 1, name: "Zoë", room: ""),
-            [0, 0, 0, 13, 3, 0, 0, 0, 1, 0, 4, 0x5A, 0x6F, 0xC3, 0xAB, 0, 0]
+            // "Zoë" is 4 UTF-8 bytes; the room name is empty; every option set.
+            .join(
+                conn: 1, name: "Zoë", room: "",
+                options: JoinOptions(
+                    history: 0x0A0B_0C0D, resume: .init(since: 0x0102_0304_0506_0708, epoch: "e1"), wantsMembers: true,
+                    isRejoin: true)),
+            [
+                0, 0, 0, 30, 3, 0, 0, 0, 1, 0, 4, 0x5A, 0x6F, 0xC3, 0xAB, 0, 0,
+                0x0F, 0x0A, 0x0B, 0x0C, 0x0D, 1, 2, 3, 4, 5, 6, 7, 8, 0, 2, 0x65, 0x31,
+            ]
         ),
         (
             .say(conn: 7, text: Array("hi".utf8)),
@@ -39,8 +47,11 @@ enum CodecFixtures {
             [0, 0, 0, 5, 5, 0xDE, 0xAD, 0xBE, 0xEF]
         ),
         (
-            .joined(conn: 3, room: 0x0001_0002),
-            [0, 0, 0, 9, 6, 0, 0, 0, 3, 0, 1, 0, 2]
+            .joined(conn: 3, room: 0x0001_0002, grant: JoinGrant(lastOffset: 9, historyFrom: 5, recovered: true, epoch: "ab")),
+            [
+                0, 0, 0, 30, 6, 0, 0, 0, 3, 0, 1, 0, 2,
+                0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 5, 1, 0, 2, 0x61, 0x62,
+            ]
         ),
         (
             .rejected(conn: 3, reason: "name taken"),
@@ -50,18 +61,48 @@ enum CodecFixtures {
             ]
         ),
         (
-            .deliver(room: 2, payload: Array("a:b\n".utf8)),
-            [0, 0, 0, 9, 8, 0, 0, 0, 2, 0x61, 0x3A, 0x62, 0x0A]
+            .deliver(room: 2, line: RoomLine(offset: 0x0102, time: 0x0A0B, name: "a", text: Array("b".utf8))),
+            [
+                0, 0, 0, 27, 8, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0x01, 0x02, 0, 0, 0, 0, 0, 0, 0x0A, 0x0B, 0, 1,
+                0x61, 0x3A, 0x62, 0x0A,
+            ]
         ),
         (
-            .deliver(room: 0xFFFF_FFFF, payload: []),
-            [0, 0, 0, 5, 8, 0xFF, 0xFF, 0xFF, 0xFF]
+            .deliver(room: 0xFFFF_FFFF, line: RoomLine(offset: 1, time: 0, name: "", text: [])),
+            [0, 0, 0, 25, 8, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x3A, 0x0A]
         ),
         (
             .ack(count: 0x0102_0304_0506_0708),
             [0, 0, 0, 9, 9, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08]
         ),
-        (.ready, [0, 0, 0, 1, 10]),
+        (.ready(firstSequence: 5), [0, 0, 0, 9, 10, 0, 0, 0, 0, 0, 0, 0, 5]),
+        (
+            .members(conn: 4, names: ["Bo", "Mina"]),
+            [0, 0, 0, 17, 11, 0, 0, 0, 4, 0, 2, 0, 2, 0x42, 0x6F, 0, 4, 0x4D, 0x69, 0x6E, 0x61]
+        ),
+        (.members(conn: 4, names: []), [0, 0, 0, 7, 11, 0, 0, 0, 4, 0, 0]),
+        (
+            .presence(room: 6, kind: .leave, time: 0x0102, name: "Bo"),
+            [0, 0, 0, 18, 12, 0, 0, 0, 6, 2, 0, 0, 0, 0, 0, 0, 0x01, 0x02, 0, 2, 0x42, 0x6F]
+        ),
+        (
+            .fetch(conn: 9, after: 3, through: 0x0102, maxBytes: 0x0001_0000),
+            [0, 0, 0, 25, 13, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0x01, 0x02, 0, 1, 0, 0]
+        ),
+        (
+            .history(
+                conn: 9, next: 7, done: true,
+                lines: [
+                    RoomLine(offset: 6, time: 1, name: "a", text: Array("x".utf8)),
+                    RoomLine(offset: 7, time: 2, name: "bc", text: []),
+                ]),
+            [
+                0, 0, 0, 66, 14, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 7, 1,
+                0, 0, 0, 0, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 4, 0x61, 0x3A, 0x78, 0x0A,
+                0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0, 2, 0, 2, 0, 0, 0, 4, 0x62, 0x63, 0x3A, 0x0A,
+            ]
+        ),
+        (.history(conn: 1, next: 0, done: false, lines: []), [0, 0, 0, 14, 14, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
     ]
 
     static var exactFrames: [RouterFrame] {

@@ -35,20 +35,42 @@ struct RandomizedRoundTripTests {
 
         mutating func frame() -> RouterFrame {
             let number = UInt32.random(in: 0...UInt32.max, using: &generator)
-            switch Int.random(in: 1...10, using: &generator) {
-            case 1: return .hello(version: UInt16(truncatingIfNeeded: number), gateway: string())
+            let wide = UInt64.random(in: 0...UInt64.max, using: &generator)
+            switch Int.random(in: 1...14, using: &generator) {
+            case 1: return .hello(version: UInt16(truncatingIfNeeded: number), gateway: string(), instance: wide)
             case 2: return .welcome(version: UInt16(truncatingIfNeeded: number))
-            case 3: return .join(conn: number, name: string(), room: string())
+            case 3: return .join(conn: number, name: string(), room: string(), options: options())
             case 4: return .say(conn: number, text: bytes())
             case 5: return .leave(conn: number)
             case 6:
                 return .joined(
-                    conn: number, room: UInt32.random(in: 0...UInt32.max, using: &generator))
+                    conn: number, room: UInt32.random(in: 0...UInt32.max, using: &generator),
+                    grant: JoinGrant(lastOffset: wide, historyFrom: wide / 2, recovered: number & 1 == 1, epoch: string()))
             case 7: return .rejected(conn: number, reason: string())
-            case 8: return .deliver(room: number, payload: bytes())
-            case 9: return .ack(count: UInt64.random(in: 0...UInt64.max, using: &generator))
-            default: return .ready
+            case 8: return .deliver(room: number, line: line())
+            case 9: return .ack(count: wide)
+            case 10: return .ready(firstSequence: wide)
+            case 11: return .members(conn: number, names: (0..<Int(number % 5)).map { _ in string() })
+            case 12: return .presence(room: number, kind: number & 1 == 0 ? .join : .leave, time: wide, name: string())
+            case 13: return .fetch(conn: number, after: wide / 3, through: wide, maxBytes: number)
+            default:
+                return .history(conn: number, next: wide, done: number & 1 == 0, lines: (0..<Int(number % 4)).map { _ in line() })
             }
+        }
+
+        mutating func line() -> RoomLine {
+            RoomLine(
+                offset: UInt64.random(in: 0...UInt64.max, using: &generator),
+                time: UInt64.random(in: 0...UInt64.max, using: &generator), name: string(), text: bytes())
+        }
+
+        mutating func options() -> JoinOptions {
+            let flags = Int.random(in: 0..<16, using: &generator)
+            return JoinOptions(
+                history: flags & 1 != 0 ? UInt32.random(in: 0...UInt32.max, using: &generator) : nil,
+                resume: flags & 2 != 0
+                    ? .init(since: UInt64.random(in: 0...UInt64.max, using: &generator), epoch: string()) : nil,
+                wantsMembers: flags & 4 != 0, isRejoin: flags & 8 != 0)
         }
     }
 

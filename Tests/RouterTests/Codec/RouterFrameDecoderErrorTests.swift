@@ -45,7 +45,7 @@ struct RouterFrameDecoderErrorTests {
     @Test func unknownTypeByteIsReported() {
         #expect(decodingError([0, 0, 0, 1, 42]) == .unknownType(42))
         #expect(decodingError([0, 0, 0, 1, 0]) == .unknownType(0))
-        #expect(decodingError([0, 0, 0, 3, 11, 0, 1]) == .unknownType(11))
+        #expect(decodingError([0, 0, 0, 3, 15, 0, 1]) == .unknownType(15))
     }
 
     @Test func unknownTypeIsReportedBeforeTheBodyArrives() {
@@ -105,7 +105,7 @@ struct RouterFrameDecoderErrorTests {
             decodingError([0, 0, 0, 6, 5, 0, 0, 0, 1, 0xFF])
                 == .malformed(type: 5, reason: "trailing bytes after the body: 1"))
         #expect(
-            decodingError([0, 0, 0, 6, 1, 0, 1, 0, 0, 0x20])
+            decodingError([0, 0, 0, 14, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0x20])
                 == .malformed(type: 1, reason: "trailing bytes after the body: 1"))
         #expect(
             decodingError([0, 0, 0, 12, 7, 0, 0, 0, 1, 0, 1, 0x78, 0, 0, 0, 0])

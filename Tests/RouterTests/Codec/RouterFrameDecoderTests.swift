@@ -58,24 +58,24 @@ struct RouterFrameDecoderTests {
     }
 
     @Test func partialFrameWaitsAndIsCountedAsBuffered() throws {
-        let bytes = RouterFrame.join(conn: 1, name: "Mina", room: "dev").encoded
+        let bytes = RouterFrame.join(conn: 1, name: "Mina", room: "dev", options: .plain).encoded
         var decoder = RouterFrameDecoder()
         #expect(try decoder.next() == nil)
         decoder.append(contentsOf: Array(bytes.dropLast()))
         #expect(try decoder.next() == nil)
         #expect(decoder.bufferedByteCount == bytes.count - 1)
         decoder.append(contentsOf: [bytes.last!])
-        #expect(try decoder.next() == .join(conn: 1, name: "Mina", room: "dev"))
+        #expect(try decoder.next() == .join(conn: 1, name: "Mina", room: "dev", options: .plain))
         #expect(try decoder.next() == nil)
         #expect(decoder.bufferedByteCount == 0)
     }
 
     @Test func drainedDecoderReleasesStorageOfALargeFrame() throws {
-        let payload = [UInt8](repeating: 0x41, count: 200_000)
+        let line = RoomLine(offset: 1, time: 2, name: "a", text: [UInt8](repeating: 0x41, count: 200_000))
         var decoder = RouterFrameDecoder()
-        decoder.append(contentsOf: RouterFrame.deliver(room: 1, payload: payload).encoded)
+        decoder.append(contentsOf: RouterFrame.deliver(room: 1, line: line).encoded)
         #expect(decoder.storageCapacity > RouterFrameDecoder.retainedCapacityLimit)
-        #expect(try decoder.next() == .deliver(room: 1, payload: payload))
+        #expect(try decoder.next() == .deliver(room: 1, line: line))
         #expect(decoder.bufferedByteCount == 0)
         #expect(decoder.storageCapacity == 0)
     }
@@ -90,9 +90,11 @@ struct RouterFrameDecoderTests {
     }
 
     @Test func frameOfExactlyTheMaximumSizeIsAccepted() throws {
-        let payload = [UInt8](repeating: 7, count: RouterProtocol.maxFrameSize - 5)
-        let bytes = RouterFrame.deliver(room: 3, payload: payload).encoded
+        // 1 type byte, 22 bytes of room and line header, "a:" and "\n".
+        let text = [UInt8](repeating: 7, count: RouterProtocol.maxFrameSize - 26)
+        let line = RoomLine(offset: 9, time: 9, name: "a", text: text)
+        let bytes = RouterFrame.deliver(room: 3, line: line).encoded
         #expect(Array(bytes.prefix(4)) == [0x00, 0x10, 0x00, 0x00])
-        #expect(try CodecFixtures.decodeAll(bytes) == [.deliver(room: 3, payload: payload)])
+        #expect(try CodecFixtures.decodeAll(bytes) == [.deliver(room: 3, line: line)])
     }
 }

@@ -1,0 +1,59 @@
+#!/usr/bin/env python3
+"""Tables for bench/history.sh from its results.jsonl."""
+import json
+import statistics
+import sys
+
+rows = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
+
+
+def runs(server, load):
+    return [r for r in rows if r["server"] == server and r["load"] == load]
+
+
+def clean(rs):
+    bad = sum(r.get("lost", 0) + r.get("duplicates", 0) + r.get("out_of_order", 0) + r.get("order_mismatch_rooms", 0) for r in rs)
+    return "clean" if bad == 0 else f"{bad} bad"
+
+
+print("| load | history off | history on (1000) | on / off | target | met | integrity |")
+print("|---|---|---|---|---|---|---|")
+for load in ["A-tcp", "A-ws"]:
+    off = statistics.median(r["delivered_per_s"] for r in runs("history-off", load))
+    on = statistics.median(r["delivered_per_s"] for r in runs("history-on", load))
+    ratio = on / off
+    print(f"| {load} deliveries/s (median) | {off:,.0f} | {on:,.0f} | {ratio:.2f} | >= 0.90 | {'yes' if ratio >= 0.9 else 'no'} | "
+          f"{clean(runs('history-on', load) + runs('history-off', load))} |")
+for load in ["C-tcp", "C-ws"]:
+    off = statistics.median(r["lat_p99_ms"] for r in runs("history-off", load))
+    on = statistics.median(r["lat_p99_ms"] for r in runs("history-on", load))
+    ratio = on / off
+    print(f"| {load} p99 ms (median) | {off} | {on} | {ratio:.2f} | <= 1.10 | {'yes' if ratio <= 1.1 else 'no'} | "
+          f"{clean(runs('history-on', load) + runs('history-off', load))} |")
+    print(f"|   (each run) | {[r['lat_p99_ms'] for r in runs('history-off', load)]} | {[r['lat_p99_ms'] for r in runs('history-on', load)]} | | | | |")
+
+m_off = runs("history-off", "M-rss")
+m_on = runs("history-on", "M-rss")
+if m_off and m_on:
+    lines = 1000 * 1000
+    sent = [r for r in rows if r["load"] == "M" and r["server"] == "history-on"]
+    per_room = sent[0]["sent"] / 1000 if sent and "sent" in sent[0] else None
+    delta = m_on[0]["router_rss_bytes"] - m_off[0]["router_rss_bytes"]
+    name_bytes = 6  # names c<room>_0 are 4 to 6 bytes
+    print()
+    print("| measure | value | target |")
+    print("|---|---|---|")
+    print(f"| router RSS, history off / on | {m_off[0]['router_rss_bytes'] / 2**20:.1f} MiB / {m_on[0]['router_rss_bytes'] / 2**20:.1f} MiB | |")
+    if per_room is not None:
+        print(f"| lines sent per room | {per_room:,.0f} (the log keeps the last 1000) | >= 1000 |")
+    print(f"| bytes per stored line (delta / 1,000,000) | {delta / lines:.1f} | <= {1.5 * 64 + 32:.0f} (1.5 x 64 + 32) |")
+
+bench = [r for r in rows if r["server"].startswith("bench-")]
+if bench:
+    print()
+    print("| machat-bench load A | text members | JSON members | JSON / text | target | met |")
+    print("|---|---|---|---|---|---|")
+    for mix in ["tcp", "ws"]:
+        text = statistics.median(r["delivered_per_s"] for r in runs("bench-text", f"A-{mix}"))
+        js = statistics.median(r["delivered_per_s"] for r in runs("bench-json", f"A-{mix}"))
+        print(f"| {mix} deliveries/s (median) | {text:,.0f} | {js:,.0f} | {js / text:.2f} | >= 0.80 | {'yes' if js / text >= 0.8 else 'no'} |")
