@@ -50,6 +50,8 @@ let package = Package(
             name: "machat-bench", dependencies: ["Reactor", "WebSocket", "ChatClientKit"],
             path: "Sources/clients/machat-bench"),
         // (anchor: Redis targets)
+        .target(name: "Redis", dependencies: ["Reactor"], swiftSettings: serverSettings),
+        .testTarget(name: "RedisTests", dependencies: ["Redis", "Reactor"]),
         // (anchor: Auth targets)
         // (anchor: WebAssets targets)
         // The browser chat page (web/, embedded by web/embed.sh) and its static HTTP responder.
