@@ -53,6 +53,10 @@ let package = Package(
         .target(name: "Redis", dependencies: ["Reactor"], swiftSettings: serverSettings),
         .testTarget(name: "RedisTests", dependencies: ["Redis", "Reactor"]),
         // (anchor: Auth targets)
+        // Optional HS256 join tokens: SHA-256, HMAC, base64url, a strict JSON
+        // reader and the JWT checks, in pure Swift (no Foundation, no packages).
+        .target(name: "Auth", swiftSettings: serverSettings),
+        .testTarget(name: "AuthTests", dependencies: ["Auth"]),
         // (anchor: WebAssets targets)
         // The browser chat page (web/, embedded by web/embed.sh) and its static HTTP responder.
         .target(name: "WebAssets", dependencies: ["WebSocket"], swiftSettings: serverSettings),
