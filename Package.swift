@@ -24,19 +24,21 @@ let package = Package(
     targets: [
         // C shim exposing epoll, eventfd, signalfd, timerfd and prctl to Swift.
         .target(name: "CLinux"),
-        .target(name: "Reactor", dependencies: ["CLinux"], swiftSettings: serverSettings),
+        .target(name: "Reactor", dependencies: ["CLinux", "CSharedMemory"], swiftSettings: serverSettings),
         .target(name: "RouterProtocol", swiftSettings: serverSettings),
         .target(name: "WebSocket", swiftSettings: serverSettings),
         .target(
-            name: "GatewayCore", dependencies: ["Reactor", "RouterProtocol", "WebSocket", "WebAssets"],
+            name: "GatewayCore", dependencies: ["Reactor", "RouterProtocol", "WebSocket", "WebAssets", "Metrics"],
             swiftSettings: serverSettings),
-        .target(name: "RouterCore", dependencies: ["Reactor", "RouterProtocol"], swiftSettings: serverSettings),
+        .target(name: "RouterCore", dependencies: ["Reactor", "RouterProtocol", "Redis", "Metrics"], swiftSettings: serverSettings),
         .executableTarget(name: "machat-router", dependencies: ["RouterCore"], swiftSettings: serverSettings),
         .executableTarget(name: "machat-tcp-gateway", dependencies: ["GatewayCore"], swiftSettings: serverSettings),
         .executableTarget(name: "machat-ws-gateway", dependencies: ["GatewayCore", "WebSocket"], swiftSettings: serverSettings),
         .executableTarget(
             name: "machat",
-            dependencies: ["Reactor", "GatewayCore", "RouterCore", "machat-router", "machat-tcp-gateway", "machat-ws-gateway"]
+            dependencies: [
+                "Reactor", "GatewayCore", "RouterCore", "Metrics", "machat-router", "machat-tcp-gateway", "machat-ws-gateway",
+            ]
         ),
         // What the example clients (and the benchmark) share: join encoding,
         // addresses, the stdin/socket relay.
@@ -49,6 +51,12 @@ let package = Package(
         .executableTarget(
             name: "machat-bench", dependencies: ["Reactor", "WebSocket", "ChatClientKit"],
             path: "Sources/clients/machat-bench"),
+        // (anchor: Metrics targets)
+        // Node metrics: the schema, the shared-memory region every process
+        // counts into, the Prometheus text format, /metrics and /healthz.
+        .target(name: "CSharedMemory"),
+        .target(name: "Metrics", dependencies: ["CSharedMemory", "Reactor", "WebSocket"], swiftSettings: serverSettings),
+        .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Reactor", "WebSocket"]),
         // (anchor: Redis targets)
         .target(name: "Redis", dependencies: ["Reactor"], swiftSettings: serverSettings),
         .testTarget(name: "RedisTests", dependencies: ["Redis", "Reactor"]),
@@ -57,6 +65,7 @@ let package = Package(
         // reader and the JWT checks, in pure Swift (no Foundation, no packages).
         .target(name: "Auth", swiftSettings: serverSettings),
         .testTarget(name: "AuthTests", dependencies: ["Auth"]),
+        // (anchor: Store targets)
         // (anchor: WebAssets targets)
         // The browser chat page (web/, embedded by web/embed.sh) and its static HTTP responder.
         .target(name: "WebAssets", dependencies: ["WebSocket"], swiftSettings: serverSettings),

@@ -8,6 +8,10 @@ extension Gateway {
     /// Writes one ordered line to every local member of the room.
     func deliver(room roomID: RoomID, line: LineView) {
         guard let room = rooms[roomID] else { return }
+        metrics.deliveries.increment(
+            by: room.text.sessions.count &+ room.json.sessions.count &+ room.catchingUp.sessions.count)
+        // A clock step backwards counts as no delay rather than a huge one.
+        metrics.deliveryLatency.observe(batchWallClock > line.time ? batchWallClock &- line.time : 0)
         room.lastOffset = line.offset
         if !room.text.isEmpty {
             withFramedText(line) { bytes in
@@ -36,9 +40,11 @@ extension Gateway {
         guard let room = rooms[roomID] else { return }
         let waiting = room.catchingUp.sessions.filter(\.wantsPresence)
         guard !room.presence.isEmpty || !waiting.isEmpty else { return }
+        // Events of other members only: with a shared engine a member's own
+        // join can reach its gateway after its JOINED.
         withFramedJSON({ ClientJSON.appendPresence(kind: kind, name: name, time: time, into: &$0) }) { bytes in
-            for member in room.presence.sessions { member.connection.write(bytes) }
-            for member in waiting { hold(bytes, for: member) }
+            for member in room.presence.sessions where member.name != name { member.connection.write(bytes) }
+            for member in waiting where member.name != name { hold(bytes, for: member) }
         }
     }
 

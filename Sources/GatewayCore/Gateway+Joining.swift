@@ -11,15 +11,20 @@ extension Gateway {
 
     /// Part of the member list for a join in progress (before its JOINED).
     func membersReceived(conn: ConnectionID, names: [String]) {
-        guard let session = sessions[conn], session.phase == .joining else { return }
+        guard let session = sessions[conn], session.phase == .joining || session.phase == .joined else { return }
         session.pendingMembers += names
     }
 
     func joinAccepted(conn: ConnectionID, room roomID: RoomID, grant: JoinGrant) {
+        if let session = sessions[conn], session.phase == .joined, let room = session.room, room.id == roomID {
+            epochChanged(session, room: room, grant: grant)
+            return
+        }
         guard let session = sessions[conn], session.phase == .joining else { return }
         let members = session.pendingMembers
         session.pendingMembers = []
         session.phase = .joined
+        if !session.joinOptions.isRejoin { metrics.joins.increment() }
         let room: LocalRoom
         if let existing = rooms[roomID] {
             room = existing
@@ -50,8 +55,27 @@ extension Gateway {
         session.didJoin()
     }
 
+    /// A second JOINED for a joined member: its room's log lost continuity
+    /// (a shared store lost its data). Offsets restart under a new epoch;
+    /// JSON members get a new welcome saying nothing was recovered.
+    private func epochChanged(_ session: GatewaySession, room: LocalRoom, grant: JoinGrant) {
+        let members = session.pendingMembers
+        session.pendingMembers = []
+        room.epoch = grant.epoch
+        room.lastOffset = grant.lastOffset
+        guard session.epoch != grant.epoch else { return }
+        session.epoch = grant.epoch
+        session.resumeOffset = grant.lastOffset
+        guard session.format == .json else { return }
+        var welcome: [UInt8] = []
+        ClientJSON.appendWelcome(room: room, name: session.name, grant: grant, members: members, into: &welcome)
+        welcome.withUnsafeBytes { session.writeFramed($0, addNewline: true) }
+    }
+
     func joinRefused(conn: ConnectionID, reason: String) {
         guard let session = sessions[conn], session.phase == .joining || session.phase == .joined else { return }
+        // REJECTED carries only the client's text; a taken name is the refusal the router makes.
+        metrics.refused(reason.contains("is already taken") ? .nameTaken : .other)
         Log.info("join refused by router", ["conn": conn, "name": session.name, "room": session.roomName, "reason": reason])
         // The router never admitted it (or dropped it on a replay conflict):
         // no LEAVE is owed.

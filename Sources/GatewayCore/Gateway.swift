@@ -1,4 +1,5 @@
 @preconcurrency import Glibc
+import Metrics
 import Reactor
 import RouterProtocol
 import WebAssets
@@ -43,8 +44,17 @@ public final class Gateway {
     /// True while the router cannot take more: clients are not read.
     private(set) var clientsPaused = false
     let isWebSocket: Bool
+    /// Connection counts shared with sibling gateways on the same socket.
+    let acceptBoard = AcceptBoard.inherited()
+    private var steppingAsideSince: UInt64?
+    private var lastStepAside: UInt64 = 0
     /// The browser chat page, when this WebSocket gateway serves it.
     let webSite: WebSite?
+    /// This process's counters (`Sources/Metrics`): the hot path only adds to them.
+    let metrics = GatewayMetrics(slot: MetricsRegion.slotForThisProcess())
+    /// The wall clock in milliseconds, read once per batch from the router
+    /// (not once per delivery), for the delivery latency histogram.
+    var batchWallClock: UInt64 = 0
 
     public init(configuration: Configuration) throws(SystemError) {
         self.configuration = configuration
@@ -63,6 +73,10 @@ public final class Gateway {
     /// Serves clients from `listenerFD` until SIGTERM/SIGINT, then drains.
     public func run(listenerFD: FileDescriptor) throws(SystemError) {
         listener = try Listener(fd: listenerFD, loop: loop) { [unowned self] fd in accept(fd) }
+        if let board = acceptBoard {
+            board.publish(0)
+            listener?.admission = { [unowned self] in acceptAdmission(board) }
+        }
         signals = try SignalSource(signals: [SIGTERM, SIGINT], loop: loop) { [unowned self] signal in
             beginDrain(signal: signal)
         }
@@ -97,6 +111,8 @@ public final class Gateway {
         let connection: StreamConnection
         do {
             connection = try StreamConnection(fd: fd, loop: loop, outboundLimit: limits.outboundBytesPerConnection)
+            connection.receivedBytesCounter = metrics.clientReceivedBytes.cell
+            connection.sentBytesCounter = metrics.clientSentBytes.cell
         } catch {
             Log.error("could not register a client", ["error": error])
             fd.close()
@@ -114,6 +130,9 @@ public final class Gateway {
         }
         connection.delegate = session
         sessions[conn] = session
+        acceptBoard?.publish(sessions.count)
+        metrics.connections.add(1)
+        metrics.connectionsAccepted.increment()
         if clientsPaused { session.updateReadPause() }
         if isWebSocket {
             startTimeout(session, milliseconds: limits.handshakeTimeoutMilliseconds, what: "websocket handshake not completed")
@@ -141,13 +160,41 @@ public final class Gateway {
         session.joinTimer = loop.schedule(afterMilliseconds: milliseconds) { [unowned self] in
             guard let session = sessions[conn], session.phase == .awaitingJoin, session.connection.isOpen else { return }
             session.joinTimer = nil
+            metrics.refused(.timeout)
             Log.info("timeout; closing", ["conn": session.conn, "what": what, "timeout_ms": milliseconds])
             session.sendError(what, close: true, code: 1008)
         }
     }
 
+    /// Whether to take the next connection from the shared socket: only while
+    /// this gateway is among the least loaded of its siblings (ties race),
+    /// and a full one only when every sibling is full too. Otherwise it
+    /// steps aside for 2 ms, unless it has stepped aside for 50 ms in a row
+    /// (a sibling that should take connections is not doing so).
+    private func acceptAdmission(_ board: AcceptBoard) -> Int? {
+        guard let least = board.leastLoadedSibling() else { return nil }
+        let mine = sessions.count
+        let eligible = mine >= limits.maxConnections ? least >= limits.maxConnections : mine <= least
+        let now = MonotonicClock.now()
+        if eligible {
+            steppingAsideSince = nil
+            return nil
+        }
+        if let since = steppingAsideSince, now - lastStepAside < MonotonicClock.ms(10) {
+            if now - since > MonotonicClock.ms(50) {
+                steppingAsideSince = nil
+                return nil
+            }
+        } else {
+            steppingAsideSince = now
+        }
+        lastStepAside = now
+        return 2
+    }
+
     /// Over the connection limit: say so in the client's protocol and close.
     private func refuseConnection(_ fd: FileDescriptor) {
+        metrics.refused(.full)
         Log.warn("connection limit reached; refusing a client", ["limit": limits.maxConnections])
         let text = "server is full (\(limits.maxConnections) connections on this gateway); try again later"
         let bytes =
@@ -160,6 +207,7 @@ public final class Gateway {
 
     /// A client's join was malformed or invalid.
     func refuseJoin(_ session: GatewaySession, _ error: JoinError) {
+        metrics.refused(.invalidJoin)
         Log.info("join refused", ["conn": session.conn, "reason": error.message])
         session.sendError(error.message, close: true, code: 1008)
     }
@@ -173,10 +221,12 @@ public final class Gateway {
             return false
         }
         if draining {
+            metrics.refused(.draining)
             session.sendShutdownNotice()
             return false
         }
         if link.log.byteCount > limits.heldBytesPerGateway {
+            metrics.refused(.busy)
             session.sendError("the server is busy and cannot take new members now; try again shortly", close: true, code: 1013)
             return false
         }
@@ -207,6 +257,7 @@ public final class Gateway {
                     ["conn": session.conn, "name": session.name, "router_up": link.isWelcomed])
             }
             session.refusedLines += 1
+            metrics.linesNotAccepted.increment()
             session.sendError(
                 "message not accepted: the chat router is unavailable and too much is waiting already; send it again shortly",
                 close: false, code: 1013)
@@ -214,6 +265,8 @@ public final class Gateway {
         }
         session.refusedLines = 0
         session.heldBytes += link.sendSay(conn: session.conn, text: line)
+        metrics.linesIn.increment()
+        metrics.heldBytes.set(link.log.byteCount)
         if link.isWelcomed && !clientsPaused && link.log.byteCount > limits.heldBytesPerGateway / 2 {
             updateClientsPaused()
         }
@@ -234,7 +287,10 @@ public final class Gateway {
     func sessionClosed(_ session: GatewaySession, reason: CloseReason) {
         retire(session)
         sessions[session.conn] = nil
+        acceptBoard?.publish(sessions.count)
+        metrics.connections.add(-1)
         if case .slowConsumer = reason {
+            metrics.slowConsumerDisconnects.increment()
             Log.warn(
                 "slow consumer disconnected",
                 ["conn": session.conn, "name": session.name, "room": session.roomName, "reason": reason])
@@ -273,6 +329,7 @@ public final class Gateway {
     }
 
     func heldLogShrank() {
+        metrics.heldBytes.set(link.log.byteCount)
         if clientsPaused { updateClientsPaused() }
     }
 
@@ -281,6 +338,7 @@ public final class Gateway {
     }
 
     func routerLinkUp() {
+        metrics.routerLinkUp.set(true)
         updateClientsPaused()
     }
 
@@ -288,6 +346,7 @@ public final class Gateway {
     /// local index is rebuilt from the JOINED answers to the replayed joins.
     /// Each member remembers where it is in its room's log, to resume there.
     func routerLinkDown() {
+        metrics.routerLinkUp.set(false)
         for room in rooms.values {
             for member in room.allMembers {
                 if let catchUp = member.catchUp {

@@ -63,6 +63,7 @@ public enum GatewayCommand {
     /// Runs a gateway process; never returns.
     public static func main(webSocket: Bool) -> Never {
         Syscall.ignoreSIGPIPE()
+        Syscall.keepFreedMemory()
         let program = webSocket ? "machat-ws-gateway" : "machat-tcp-gateway"
         Log.setProcess(webSocket ? "ws-gateway" : "tcp-gateway")
         let addressFlag = webSocket ? "ws" : "tcp"

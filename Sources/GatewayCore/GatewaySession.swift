@@ -120,6 +120,7 @@ class GatewaySession: StreamConnectionDelegate {
         let wait = rate.refill()
         guard wait > 0, !isRateLimited else { return }
         isRateLimited = true
+        gateway.metrics.rateLimited.increment()
         updateReadPause()
         let conn = self.conn
         let gateway = self.gateway

@@ -167,6 +167,7 @@ final class RouterLink: StreamConnectionDelegate {
     // MARK: StreamConnectionDelegate
 
     func connection(_ connection: StreamConnection, didRead bytes: UnsafeRawBufferPointer) {
+        gateway.batchWallClock = WallClock.milliseconds()
         decoder.append(bytes)
         while connection.isOpen {
             let step: RouterDecodeStep

@@ -13,6 +13,9 @@ public final class Listener: EventHandler {
     /// Connections accepted per readiness event, so a connect storm cannot
     /// starve established connections within one turn.
     private let acceptsPerEvent = 128
+    /// Asked before each accept: nil to accept, or milliseconds to step
+    /// aside for (siblings sharing the socket take the connection meanwhile).
+    public var admission: (() -> Int?)?
 
     public init(fd: FileDescriptor, loop: EventLoop, onAccept: @escaping (FileDescriptor) -> Void) throws(SystemError) {
         self.fd = fd
@@ -25,6 +28,10 @@ public final class Listener: EventHandler {
     public func handleEvents(_ events: UInt32) {
         guard !paused && !stopped else { return }
         for _ in 0..<acceptsPerEvent {
+            if let admission, let wait = admission() {
+                pause(milliseconds: wait)
+                return
+            }
             do {
                 switch try Socket.accept(fd) {
                 case .wouldBlock:

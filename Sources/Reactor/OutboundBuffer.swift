@@ -6,6 +6,10 @@
 public struct OutboundBuffer {
     private var storage: [UInt8] = []
     private var head = 0
+    /// Capacity the storage had when it was last released: a busy connection
+    /// gets it back in one allocation on its next write instead of growing
+    /// through every doubling again each loop turn.
+    private var releasedCapacity = 0
 
     /// Capacity kept after a full drain; anything larger is released.
     public var retainedCapacity = 4096
@@ -24,24 +28,33 @@ public struct OutboundBuffer {
 
     @inline(__always)
     public mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        if releasedCapacity != 0 { restoreCapacity() }
         storage.append(contentsOf: bytes)
     }
 
     @inline(__always)
     public mutating func append(_ bytes: [UInt8]) {
+        if releasedCapacity != 0 { restoreCapacity() }
         storage.append(contentsOf: bytes)
     }
 
     @inline(__always)
     public mutating func append(_ byte: UInt8) {
+        if releasedCapacity != 0 { restoreCapacity() }
         storage.append(byte)
+    }
+
+    private mutating func restoreCapacity() {
+        storage.reserveCapacity(releasedCapacity)
+        releasedCapacity = 0
     }
 
     /// Appends through a closure that writes into the storage directly (encoders
     /// that build frames in place).
     @inline(__always)
     public mutating func withStorage<R>(_ body: (inout [UInt8]) throws -> R) rethrows -> R {
-        try body(&storage)
+        if releasedCapacity != 0 { restoreCapacity() }
+        return try body(&storage)
     }
 
     /// Calls `body` with the unsent bytes; `body` returns how many it wrote.
@@ -67,6 +80,7 @@ public struct OutboundBuffer {
         head += n
         if head == storage.count {
             if storage.capacity > retainedCapacity {
+                releasedCapacity = min(storage.capacity, Self.restoredCapacityLimit)
                 storage = []
             } else {
                 storage.removeAll(keepingCapacity: true)
@@ -82,5 +96,9 @@ public struct OutboundBuffer {
     public mutating func reset() {
         storage = []
         head = 0
+        releasedCapacity = 0
     }
+
+    /// The most a released buffer gets back at once.
+    static let restoredCapacityLimit = 256 << 10
 }

@@ -64,6 +64,10 @@ public final class StreamConnection: EventHandler, Flushable {
     public var outboundLimit: Int
     /// When set, the delegate hears `connectionDidDrain` each time the buffer empties.
     public var notifiesOnDrain = false
+    /// Where to add the bytes read from and sent to the peer, when the owner
+    /// counts them (a gateway's metrics counters for client sockets).
+    public var receivedBytesCounter: UnsafeMutablePointer<UInt64>?
+    public var sentBytesCounter: UnsafeMutablePointer<UInt64>?
 
     private var state = State.open
     private var isDirty = false
@@ -204,6 +208,7 @@ public final class StreamConnection: EventHandler, Flushable {
                     closeAfterFlush(.endOfFile)
                 }
             case .done(let n):
+                receivedBytesCounter?.pointee &+= UInt64(n)
                 delegate?.connection(self, didRead: UnsafeRawBufferPointer(rebasing: loop.readBuffer[0..<n]))
             }
         } catch {
@@ -232,6 +237,7 @@ public final class StreamConnection: EventHandler, Flushable {
                 let fd = self.fd
                 let result = try outbound.drain { (bytes) throws(SystemError) -> IOResult<Int> in try fd.send(bytes) }
                 if case .wouldBlock = result { break }
+                if case .done(let n) = result { sentBytesCounter?.pointee &+= UInt64(n) }
             } catch {
                 outbound.reset()
                 close(.failed(error))

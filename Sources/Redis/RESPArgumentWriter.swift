@@ -17,6 +17,13 @@ public struct RESPArgumentWriter {
         count += 1
     }
 
+    /// Appends `count` arguments already encoded as RESP bulk strings (a
+    /// batch built up over a loop turn with `RESPEncoder.encodeBulkString`).
+    public mutating func appendEncoded(_ encoded: [UInt8], count: Int) {
+        bytes.append(contentsOf: encoded)
+        self.count += count
+    }
+
     /// Appends each argument of `arguments` in order.
     public mutating func append<Arguments: Sequence>(contentsOf arguments: Arguments) where Arguments.Element: RESPArgument {
         for argument in arguments { append(argument) }

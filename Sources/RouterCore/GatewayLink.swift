@@ -21,6 +21,9 @@ final class GatewayLink: StreamConnectionDelegate {
     /// The gateway's own sequence number of the first frame it resent after
     /// READY (frames it numbers in its held log).
     var firstHeldSequence: UInt64 = 0
+    /// Frames processed up to and including READY: the preamble (HELLO, the
+    /// replayed JOINs, READY) that the gateway does not number.
+    var framesThroughReady: UInt64 = 0
     private var decoder = RouterFrameDecoder()
     /// Sequenced frames handled on this link (all but FETCH), and the count
     /// last acknowledged.
@@ -77,6 +80,14 @@ final class GatewayLink: StreamConnectionDelegate {
             }
         }
         server.noteProcessed(self)
+    }
+
+    /// The gateway's own sequence number of frame number `frame` on this link
+    /// (frames after READY are its held frames, numbered from
+    /// `firstHeldSequence`); 0 before READY.
+    func sequence(ofFrame frame: UInt64) -> UInt64 {
+        guard framesThroughReady > 0, frame > framesThroughReady else { return 0 }
+        return firstHeldSequence &+ (frame - framesThroughReady - 1)
     }
 
     /// Frames that may be acknowledged: processed, and complete in the engine.

@@ -46,7 +46,10 @@ public final class MemoryEngine: RoomEngine {
 
     public func join(_ intent: JoinIntent) {
         let member: Member
-        switch directory.join(gateway: intent.gateway, conn: intent.conn, name: intent.name, room: intent.room) {
+        switch directory.join(
+            gateway: intent.gateway, conn: intent.conn, name: intent.name, room: intent.room,
+            gatewayInstance: intent.gatewayInstance, options: intent.options)
+        {
         case .failure(let refusal):
             events.refused(gateway: intent.gateway, conn: intent.conn, reason: refusal.reason)
             return
@@ -113,7 +116,7 @@ public final class MemoryEngine: RoomEngine {
 
     // MARK: Lines
 
-    public func say(_ member: Member, text: UnsafeRawBufferPointer, token: CompletionToken) -> Bool {
+    public func say(_ member: Member, text: UnsafeRawBufferPointer, sequence: UInt64, token: CompletionToken) -> Bool {
         let room = member.room
         let log = room.log!
         let now = clock()
@@ -158,6 +161,9 @@ public final class MemoryEngine: RoomEngine {
         }
         events.history(for: member, batch: batch)
     }
+
+    /// Nothing outlives this engine's router: a restart starts from nothing.
+    public func rejoinWindowEnded() {}
 
     // MARK: Bounds
 

@@ -10,6 +10,8 @@ public final class Room {
     public let name: String
     /// Members by name; names are unique within a room across all gateways.
     public internal(set) var members: [String: Member] = [:]
+    /// Members whose join the engine has not answered yet, by name.
+    public internal(set) var pending: [String: Member] = [:]
     /// Gateways with members here, in the order they first joined, with counts.
     /// Small (one entry per gateway process), so an array beats a dictionary.
     public internal(set) var presence: [(gateway: GatewayID, count: Int)] = []
@@ -45,15 +47,25 @@ public final class Member {
     /// The name's UTF-8 bytes, kept so deliveries are formatted without
     /// re-encoding the string per message.
     public let nameBytes: [UInt8]
-    /// A room lives while it has members; unowned(unsafe) skips reference
-    /// counting on every message.
+    /// A room lives while it has members (pending ones included);
+    /// unowned(unsafe) skips reference counting on every message.
     public unowned(unsafe) let room: Room
+    /// The gateway process's random instance (HELLO): with `conn`, who this
+    /// member is across router restarts, and with a line's sequence number
+    /// what makes a resent line recognisable.
+    public let gatewayInstance: UInt64
+    /// What the join asked for (the member list, history).
+    public let options: JoinOptions
+    /// Joined but not yet admitted by the engine (see `RoomDirectory`).
+    public internal(set) var isPending = true
 
-    init(gateway: GatewayID, conn: ConnectionID, name: String, room: Room) {
+    init(gateway: GatewayID, conn: ConnectionID, name: String, room: Room, gatewayInstance: UInt64, options: JoinOptions) {
         self.gateway = gateway
         self.conn = conn
         self.name = name
         self.nameBytes = Array(name.utf8)
         self.room = room
+        self.gatewayInstance = gatewayInstance
+        self.options = options
     }
 }

@@ -1,8 +1,13 @@
 import RouterProtocol
 
-/// The router's truth about rooms and members: who is where under which name.
-/// No I/O; the router's loop calls it and performs the sends, and RouterTests
-/// drive it directly.
+/// The router's truth about this node's rooms and members: who is where under
+/// which name. No I/O; the engine and the router's loop call it, and
+/// RouterTests drive it directly.
+///
+/// A member is *pending* from its JOIN until its engine admits it (at once
+/// for the memory engine, after a round trip for a shared engine): a pending
+/// member's lines are already passed on in order after its join, but it is
+/// not yet among the room's members, so nothing is delivered to it.
 public final class RoomDirectory {
     /// Why a join was refused; the text goes to the client after `error: `.
     public enum Refusal: Error, Equatable, Sendable {
@@ -25,21 +30,44 @@ public final class RoomDirectory {
 
     public init() {}
 
+    /// Members, pending ones included.
     public var memberCount: Int { members.count }
     public var roomCount: Int { rooms.count }
+
+    /// Every member, pending ones included (re-registration after a shared
+    /// store lost its state).
+    public var allMembers: Dictionary<UInt64, Member>.Values { members.values }
 
     @inline(__always)
     private static func key(_ gateway: GatewayID, _ conn: ConnectionID) -> UInt64 {
         UInt64(gateway) << 32 | UInt64(conn)
     }
 
-    /// Adds a member, creating the room on first join.
-    public func join(gateway: GatewayID, conn: ConnectionID, name: String, room roomName: String) -> Result<Member, Refusal> {
+    /// Adds a member at once, creating the room on first join (one node: the
+    /// directory's own names are the only ones).
+    public func join(
+        gateway: GatewayID, conn: ConnectionID, name: String, room roomName: String, gatewayInstance: UInt64 = 0,
+        options: JoinOptions = .plain
+    ) -> Result<Member, Refusal> {
+        let result = reserve(
+            gateway: gateway, conn: conn, name: name, room: roomName, gatewayInstance: gatewayInstance, options: options)
+        if case .success(let member) = result { admit(member) }
+        return result
+    }
+
+    /// Registers a pending member: its name is held in the room (no other
+    /// local join may take it meanwhile) until `admit` or `cancel`.
+    public func reserve(
+        gateway: GatewayID, conn: ConnectionID, name: String, room roomName: String, gatewayInstance: UInt64,
+        options: JoinOptions
+    ) -> Result<Member, Refusal> {
         let key = Self.key(gateway, conn)
         if members[key] != nil { return .failure(.alreadyJoined) }
         let room: Room
         if let existing = rooms[roomName] {
-            if existing.members[name] != nil { return .failure(.nameTaken(name: name, room: roomName)) }
+            if existing.members[name] != nil || existing.pending[name] != nil {
+                return .failure(.nameTaken(name: name, room: roomName))
+            }
             room = existing
         } else {
             room = Room(id: nextRoomID, name: roomName)
@@ -47,14 +75,31 @@ public final class RoomDirectory {
             if nextRoomID == 0 { nextRoomID = 1 }
             rooms[roomName] = room
         }
-        let member = Member(gateway: gateway, conn: conn, name: name, room: room)
-        room.members[name] = member
-        room.addPresence(gateway)
+        let member = Member(
+            gateway: gateway, conn: conn, name: name, room: room, gatewayInstance: gatewayInstance, options: options)
+        room.pending[name] = member
         members[key] = member
         return .success(member)
     }
 
-    /// The member behind a gateway's connection, if it joined.
+    /// A pending member becomes a member: deliveries reach it from now on.
+    public func admit(_ member: Member) {
+        let room = member.room
+        guard member.isPending, room.pending[member.name] === member else { return }
+        room.pending[member.name] = nil
+        member.isPending = false
+        room.members[member.name] = member
+        room.addPresence(member.gateway)
+    }
+
+    /// A pending member was refused: it is forgotten.
+    public func cancel(_ member: Member) {
+        guard member.isPending, members[Self.key(member.gateway, member.conn)] === member else { return }
+        members[Self.key(member.gateway, member.conn)] = nil
+        detach(member)
+    }
+
+    /// The member behind a gateway's connection, if it joined (or is pending).
     @inline(__always)
     public func member(gateway: GatewayID, conn: ConnectionID) -> Member? {
         members[Self.key(gateway, conn)]
@@ -83,8 +128,12 @@ public final class RoomDirectory {
 
     private func detach(_ member: Member) {
         let room = member.room
-        room.members[member.name] = nil
-        room.removePresence(member.gateway)
-        if room.members.isEmpty { rooms[room.name] = nil }
+        if member.isPending {
+            if room.pending[member.name] === member { room.pending[member.name] = nil }
+        } else {
+            room.members[member.name] = nil
+            room.removePresence(member.gateway)
+        }
+        if room.members.isEmpty && room.pending.isEmpty && rooms[room.name] === room { rooms[room.name] = nil }
     }
 }

@@ -21,9 +21,12 @@ public protocol RoomEngine: AnyObject {
     func attach(_ events: RoomEngineEvents)
     /// A connection asks to enter a room; answered by `joined` or `refused`.
     func join(_ intent: JoinIntent)
-    /// A line from a member. True if it is complete (ordered and as durable
-    /// as this engine makes lines); false if `completed(token)` follows.
-    func say(_ member: Member, text: UnsafeRawBufferPointer, token: CompletionToken) -> Bool
+    /// A line from a member. `sequence` is the gateway's own number for the
+    /// frame (the same when the gateway resends it after a failure, 0 when
+    /// unknown), so an engine that keeps lines can store each once. True if
+    /// it is complete (ordered and as durable as this engine makes lines);
+    /// false if `completed(token)` follows.
+    func say(_ member: Member, text: UnsafeRawBufferPointer, sequence: UInt64, token: CompletionToken) -> Bool
     /// The member left (its connection closed).
     func leave(_ member: Member)
     /// Every member of a gateway whose link closed leaves.
@@ -33,6 +36,10 @@ public protocol RoomEngine: AnyObject {
     func fetch(_ member: Member, after: UInt64, through: UInt64, maxBytes: Int)
     /// About once a second: expiry and other housekeeping.
     func tick()
+    /// The router's rejoin window is over: every gateway has replayed its
+    /// live members (or the window timed out). An engine that outlives the
+    /// router can now drop what this node registered before it restarted.
+    func rejoinWindowEnded()
     /// True while the engine cannot take more lines for now; the router
     /// stops reading gateways until `backpressureChanged`.
     var isBackedUp: Bool { get }
@@ -56,6 +63,10 @@ public protocol RoomEngineEvents: AnyObject {
     func completed(_ token: CompletionToken)
     /// `isBackedUp` changed.
     func backpressureChanged()
+    /// The log of `room` lost its continuity while members were in it (a
+    /// shared store lost its data): every member is told the new epoch, with
+    /// the room's member list when its join asked for it.
+    func epochChanged(room: Room, grant: JoinGrant, members: [String])
 }
 
 /// A connection's request to enter a room, as the router hands it to the engine.
@@ -65,13 +76,18 @@ public struct JoinIntent: Sendable {
     public let name: String
     public let room: String
     public let options: JoinOptions
+    /// The gateway process's random instance, from its HELLO.
+    public let gatewayInstance: UInt64
 
-    public init(gateway: GatewayID, conn: ConnectionID, name: String, room: String, options: JoinOptions) {
+    public init(
+        gateway: GatewayID, conn: ConnectionID, name: String, room: String, options: JoinOptions, gatewayInstance: UInt64 = 0
+    ) {
         self.gateway = gateway
         self.conn = conn
         self.name = name
         self.room = room
         self.options = options
+        self.gatewayInstance = gatewayInstance
     }
 }
 

@@ -1,4 +1,5 @@
 @preconcurrency import Glibc
+import Metrics
 import Reactor
 import RouterProtocol
 
@@ -25,6 +26,8 @@ public final class RouterServer {
         public var rejoinWindowMilliseconds = 2000
         /// Bounds on the rooms' history.
         public var history = HistoryLimits()
+        /// Share rooms with other nodes through Redis; nil: the memory engine.
+        public var redis: RedisEngineSettings?
 
         public init(socketPath: String) {
             self.socketPath = socketPath
@@ -45,11 +48,18 @@ public final class RouterServer {
     private var warmingUp = false
     private var startedAt: UInt64 = 0
     private let ownUID = getuid()
+    /// This process's counters (`Sources/Metrics`; `RouterServer+Metrics.swift`).
+    let metrics = RouterMetrics(slot: MetricsRegion.slotForThisProcess())
 
-    public init(configuration: Configuration) throws(SystemError) {
+    public init(configuration: Configuration) throws {
         self.configuration = configuration
-        self.loop = try EventLoop()
-        self.engine = MemoryEngine(directory: directory, limits: configuration.history)
+        let loop = try EventLoop()
+        self.loop = loop
+        if let redis = configuration.redis {
+            self.engine = try RedisEngine(directory: directory, loop: loop, settings: redis)
+        } else {
+            self.engine = MemoryEngine(directory: directory, limits: configuration.history)
+        }
         engine.attach(self)
     }
 
@@ -69,6 +79,7 @@ public final class RouterServer {
                 "history_memory": configuration.history.memoryBytes,
             ])
         scheduleTick()
+        if configuration.expectedGateways == 0 { engine.rejoinWindowEnded() }
         if configuration.expectedGateways > 0 {
             warmingUp = true
             startedAt = MonotonicClock.now()
@@ -114,7 +125,9 @@ public final class RouterServer {
             text.withUnsafeBytes { say(conn: conn, text: $0, from: link) }
         case (.ready, .join(let conn, let name, let room, let options)):
             Log.debug("join", ["gateway": link.name, "conn": conn, "name": name, "room": room])
-            engine.join(JoinIntent(gateway: link.id, conn: conn, name: name, room: room, options: options))
+            engine.join(
+                JoinIntent(
+                    gateway: link.id, conn: conn, name: name, room: room, options: options, gatewayInstance: link.instance))
         case (.ready, .leave(let conn)):
             if let member = directory.member(gateway: link.id, conn: conn) { engine.leave(member) }
         case (.ready, .fetch(let conn, let after, let through, let maxBytes)):
@@ -137,6 +150,7 @@ public final class RouterServer {
         case (.ready, .ready(let firstSequence)):
             link.sentReady = true
             link.firstHeldSequence = firstSequence
+            link.framesThroughReady = link.processedFrames &+ 1
             Log.debug("gateway rejoined its members", ["gateway": link.name, "first_sequence": firstSequence])
             if warmingUp {
                 updateReadPause(link)
@@ -165,7 +179,9 @@ public final class RouterServer {
             return
         }
         let frame = link.processedFrames &+ 1
-        if !engine.say(member, text: text, token: CompletionToken(gateway: link.id, frame: frame)) {
+        if !engine.say(
+            member, text: text, sequence: link.sequence(ofFrame: frame), token: CompletionToken(gateway: link.id, frame: frame))
+        {
             link.completions.begin(frame)
         }
     }
@@ -186,6 +202,7 @@ public final class RouterServer {
     private func endRejoinWindow(complete: Bool) {
         guard warmingUp else { return }
         warmingUp = false
+        engine.rejoinWindowEnded()
         let waited = (MonotonicClock.now() - startedAt) / 1_000_000
         if complete {
             Log.info("all gateways rejoined; relaying", ["waited_ms": waited])
@@ -211,6 +228,7 @@ public final class RouterServer {
     private func scheduleTick() {
         loop.schedule(afterMilliseconds: 1000) { [unowned self] in
             engine.tick()
+            publishMetrics()
             scheduleTick()
         }
     }
@@ -332,6 +350,7 @@ extension RouterServer: RoomEngineEvents {
     public func ordered(
         room: Room, offset: UInt64, time: UInt64, name: UnsafeRawBufferPointer, text: UnsafeRawBufferPointer
     ) {
+        metrics.linesOrdered.increment()
         fanOut(room) { buffer in
             RouterFrame.appendDeliver(room: room.id, offset: offset, time: time, name: name, text: text, into: &buffer)
         }
@@ -360,5 +379,16 @@ extension RouterServer: RoomEngineEvents {
 
     public func backpressureChanged() {
         for link in links.values { updateReadPause(link) }
+    }
+
+    public func epochChanged(room: Room, grant: JoinGrant, members: [String]) {
+        Log.warn(
+            "room log lost its continuity; members get the new epoch",
+            ["room": room.name, "epoch": grant.epoch, "offset": grant.lastOffset])
+        for member in room.members.values {
+            guard let link = links[member.gateway] else { continue }
+            if member.options.wantsMembers && !members.isEmpty { send(.members(conn: member.conn, names: members), to: link) }
+            send(.joined(conn: member.conn, room: room.id, grant: grant), to: link)
+        }
     }
 }

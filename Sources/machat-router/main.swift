@@ -4,6 +4,7 @@ import Reactor
 import RouterCore
 
 Syscall.ignoreSIGPIPE()
+Syscall.keepFreedMemory()
 Log.setProcess("router")
 let program = "machat-router"
 let flags = CommandLineFlags.parse(
@@ -18,7 +19,8 @@ let flags = CommandLineFlags.parse(
             "gateways", "N", default: "0",
             "after a start, relay no line until N gateways have rejoined their members (machat passes its gateway count)"),
         FlagSpec("rejoin-window", "MS", default: "2000", "the longest to wait for those gateways"),
-    ] + RouterCommand.historySpecs)
+        FlagSpec("node-id", "ID", "this node's name in Redis (machat passes one per run; default: random)"),
+    ] + RouterCommand.historySpecs + RouterCommand.redisSpecs)
 if let raw = getenv("MACHAT_SUPERVISOR_PID"), let parent = pid_t(String(cString: raw)) {
     ProcessLifetime.dieWithParent(expectedParent: parent)
 }
@@ -29,6 +31,8 @@ do {
     configuration.expectedGateways = flags.int("gateways", program: program)
     configuration.rejoinWindowMilliseconds = flags.int("rejoin-window", program: program)
     configuration.history = RouterCommand.historyLimits(from: flags, program: program)
+    configuration.redis = RouterCommand.redisSettings(
+        from: flags, program: program, nodeID: flags.string("node-id"), history: configuration.history)
     let server = try RouterServer(configuration: configuration)
     try server.run()
 } catch {

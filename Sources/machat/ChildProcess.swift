@@ -1,4 +1,5 @@
 @preconcurrency import Glibc
+import Metrics
 import Reactor
 
 /// One supervised child: how to start it, whether it runs, and its restart
@@ -21,6 +22,14 @@ final class ChildProcess {
     var restartTimer: TimerID?
     /// Stopped on purpose (rolling restart): restart at once, no backoff.
     var restartImmediately = false
+    /// Restarts after an unexpected exit (`machat_child_restarts_total`).
+    var restarts: UInt64 = 0
+    /// With `-metrics`: the region this child counts into, passed as
+    /// descriptor 4, and its slot there.
+    var metricsRegion: FileDescriptor?
+    var metricsSlot = 0
+    /// The accept board of the gateways sharing this child's listener, and its slot.
+    var accept: (board: AcceptBoard, slot: Int)?
 
     init(name: String, role: Role, executable: String, arguments: [String], listener: FileDescriptor?) {
         self.name = name
@@ -49,6 +58,17 @@ final class ChildProcess {
             environment["LISTEN_FDS"] = "1"
             environment["LISTEN_FDNAMES"] = name
             inherit.append((listener, 3))
+        }
+        if let metricsRegion {
+            environment[MetricsRegion.descriptorVariable] = String(MetricsRegion.inheritedDescriptor)
+            environment[MetricsRegion.slotVariable] = String(metricsSlot)
+            inherit.append((metricsRegion, MetricsRegion.inheritedDescriptor))
+        }
+        if let (board, slot) = accept {
+            environment[AcceptBoard.descriptorVariable] = String(AcceptBoard.inheritedDescriptor)
+            environment[AcceptBoard.slotVariable] = String(slot)
+            environment[AcceptBoard.slotsVariable] = String(board.slotCount)
+            inherit.append((board.file, AcceptBoard.inheritedDescriptor))
         }
         pid = try ProcessSpawner.spawn(executable: executable, arguments: arguments, environment: environment, inherit: inherit)
         startedAt = MonotonicClock.now()

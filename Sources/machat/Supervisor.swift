@@ -17,6 +17,8 @@ final class Supervisor {
         var webSocketArguments: [String]
         /// Flags passed on to the router (history bounds).
         var routerArguments: [String]
+        /// `-metrics ADDR`: serve /metrics and /healthz there; empty: off.
+        var metricsAddress = ""
     }
 
     private enum Phase {
@@ -31,10 +33,18 @@ final class Supervisor {
     private var signals: SignalSource?
     private var router: ChildProcess!
     private var gateways: [ChildProcess] = []
+    /// One per listening socket shared by several gateways.
+    private var acceptBoards: [AcceptBoard] = []
     private var phase = Phase.starting
     private var rollingQueue: [ChildProcess] = []
     private var rollingCurrent: ChildProcess?
     private var socketPath: String { "\(configuration.runtimeDirectory)/router.sock" }
+    /// With `-metrics`: the region the children count into and the endpoint.
+    private var metrics: NodeMetrics?
+    /// Listening sockets systemd passed (socket activation), by name (`tcp`, `ws`).
+    private var activatedSockets: [String: FileDescriptor] = [:]
+    /// This node's name in a Redis cluster: random per machat run.
+    private let nodeID = "node-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
 
     init(configuration: Configuration) throws(SystemError) {
         self.configuration = configuration
@@ -43,6 +53,12 @@ final class Supervisor {
 
     /// Runs until stopped; returns the process exit status.
     func run() -> Int32 {
+        do {
+            activatedSockets = try SocketActivation.take()
+        } catch {
+            Log.error("\(error)")
+            return 1
+        }
         RuntimeDirectory.removeStale()
         do {
             try RuntimeDirectory.ensure(configuration.runtimeDirectory)
@@ -63,10 +79,19 @@ final class Supervisor {
                 return 1
             }
         }
+        for (name, fd) in activatedSockets {
+            Log.warn("closing a socket passed by systemd that no gateway uses", ["name": name])
+            fd.close()
+        }
+        activatedSockets = [:]
         router = ChildProcess(
             name: "router", role: .router, executable: "\(directory)/machat-router",
-            arguments: ["-socket", socketPath, "-gateways", String(configuration.tcpGateways + configuration.webSocketGateways)]
-                + configuration.routerArguments,
+            arguments: [
+                "-socket", socketPath, "-gateways", String(configuration.tcpGateways + configuration.webSocketGateways),
+                // One name per machat run: a restarted router is the same node
+                // to the others (its members are replayed, not duplicated).
+                "-node-id", nodeID,
+            ] + configuration.routerArguments,
             listener: nil)
         for index in 0..<configuration.tcpGateways {
             gateways.append(
@@ -82,6 +107,27 @@ final class Supervisor {
                     listener: wsListener))
         }
         Log.info("router socket", ["path": socketPath, "runtime_dir": configuration.runtimeDirectory])
+        for kind in ["tcp", "ws"] {
+            let sharing = gateways.filter { $0.name.hasPrefix(kind + "-") }
+            guard sharing.count > 1 else { continue }
+            do {
+                let board = try AcceptBoard.create(slots: sharing.count)
+                acceptBoards.append(board)
+                for (slot, child) in sharing.enumerated() { child.accept = (board, slot) }
+            } catch {
+                Log.warn("cannot share accept counts; gateways accept unbalanced", ["error": error])
+            }
+        }
+        if !configuration.metricsAddress.isEmpty {
+            do {
+                metrics = try NodeMetrics(address: configuration.metricsAddress, router: router, gateways: gateways, loop: loop)
+            } catch {
+                Log.error(
+                    "cannot serve metrics", ["addr": configuration.metricsAddress, "flag": "-metrics", "error": "\(error)"])
+                RuntimeDirectory.remove(configuration.runtimeDirectory)
+                return 1
+            }
+        }
         do {
             signals = try SignalSource(signals: [SIGCHLD, SIGTERM, SIGINT, SIGHUP], loop: loop) { [unowned self] signal in
                 handle(signal: signal)
@@ -101,6 +147,12 @@ final class Supervisor {
     /// Binds a listening socket and moves it above the descriptor numbers
     /// children receive, so passing it as descriptor 3 is always a real dup2.
     private func bind(_ text: String, kind: String) -> FileDescriptor? {
+        // Socket activation: systemd owns the socket and keeps queuing
+        // connections in it while machat itself restarts.
+        if let passed = activatedSockets.removeValue(forKey: kind) {
+            Log.info("\(kind) listening", ["addr": SocketActivation.describe(passed), "from": "systemd"])
+            return passed
+        }
         do {
             let address = try SocketAddress.resolve(text, passive: true)[0]
             let fd = try Socket.listenTCP(address)
@@ -189,6 +241,8 @@ final class Supervisor {
             if pid <= 0 { return }
             guard let child = ([router!] + gateways).first(where: { $0.pid == pid }) else { continue }
             child.pid = nil
+            if let (board, slot) = child.accept { board.markAbsent(slot) }
+            metrics?.childExited(child)
             if phase == .stopping {
                 Log.info("child exited", ["child": child.name, "how": ProcessSpawner.describe(status: status)])
                 continueStopping()
@@ -198,6 +252,7 @@ final class Supervisor {
                 scheduleRestart(child)
             } else {
                 Log.warn("child exited unexpectedly", ["child": child.name, "how": ProcessSpawner.describe(status: status)])
+                child.restarts += 1
                 scheduleRestart(child)
             }
         }
@@ -241,6 +296,7 @@ final class Supervisor {
     /// Gateways first (they drain their clients), then the router.
     private func stop() {
         phase = .stopping
+        metrics?.isStopping = true
         for child in [router!] + gateways {
             if let timer = child.restartTimer { loop.cancel(timer) }
             child.restartTimer = nil

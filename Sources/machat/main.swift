@@ -15,10 +15,13 @@ let ownSpecs = [
     FlagSpec(
         "runtime-dir", "DIR",
         "private directory (0700) for the router socket (default: $XDG_RUNTIME_DIR or /tmp, /machat-<uid>-<pid>)"),
+    FlagSpec(
+        "metrics", "ADDR",
+        "serve Prometheus /metrics and /healthz for the whole node at host:port (e.g. 127.0.0.1:9464); off by default"),
 ]
 let passedSpecs = GatewayCommand.limitSpecs
 let webSocketSpecs = GatewayCommand.webSocketSpecs
-let routerSpecs = RouterCommand.historySpecs
+let routerSpecs = RouterCommand.historySpecs + RouterCommand.redisSpecs
 let flags = CommandLineFlags.parse(
     program: program,
     summary: "MaChat: chat rooms over TCP and WebSocket. Starts and supervises machat-router and the gateways.",
@@ -39,7 +42,8 @@ let runtimeDirectory = flags.string("runtime-dir").isEmpty ? RuntimeDirectory.de
 let configuration = Supervisor.Configuration(
     tcpAddress: flags.string("tcp"), webSocketAddress: flags.string("ws"), runtimeDirectory: runtimeDirectory,
     tcpGateways: tcpGateways, webSocketGateways: webSocketGateways,
-    gatewayArguments: passOn(passedSpecs), webSocketArguments: passOn(webSocketSpecs), routerArguments: passOn(routerSpecs))
+    gatewayArguments: passOn(passedSpecs), webSocketArguments: passOn(webSocketSpecs), routerArguments: passOn(routerSpecs),
+    metricsAddress: flags.string("metrics"))
 do {
     let supervisor = try Supervisor(configuration: configuration)
     exit(supervisor.run())

@@ -59,6 +59,10 @@ private final class EventRecorder: RoomEngineEvents {
         events.append(.presence(room: room.name, kind: kind, time: time, name: name))
     }
 
+    func epochChanged(room: Room, grant: JoinGrant, members: [String]) {
+        Issue.record("the memory engine never loses its log while it runs")
+    }
+
     /// Wraps the batch in a HISTORY frame and decodes it with the real decoder,
     /// so the lines are checked as a gateway would receive them.
     func history(for member: Member, batch: HistoryBatch) {
@@ -156,7 +160,7 @@ private final class EngineHarness {
     @discardableResult
     func say(_ member: Member, bytes: [UInt8], sourceLocation: SourceLocation = #_sourceLocation) -> UInt64? {
         let token = CompletionToken(gateway: member.gateway, frame: 1)
-        let complete = bytes.withUnsafeBytes { engine.say(member, text: $0, token: token) }
+        let complete = bytes.withUnsafeBytes { engine.say(member, text: $0, sequence: 0, token: token) }
         #expect(complete, "the memory engine completes every line at once", sourceLocation: sourceLocation)
         for case .ordered(_, let offset, _, _, _) in recorder.take() { return offset }
         Issue.record("the line was not ordered", sourceLocation: sourceLocation)
@@ -219,7 +223,7 @@ struct MemoryEngineTests {
         for (index, text) in ["one", "two", "thrée 😀"].enumerated() {
             harness.clock.now += 250
             let token = CompletionToken(gateway: 1, frame: UInt64(index + 1))
-            let complete = Array(text.utf8).withUnsafeBytes { harness.engine.say(mina, text: $0, token: token) }
+            let complete = Array(text.utf8).withUnsafeBytes { harness.engine.say(mina, text: $0, sequence: 0, token: token) }
             #expect(complete)
             expected.append(
                 .ordered(

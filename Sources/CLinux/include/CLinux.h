@@ -12,6 +12,7 @@
 #include <sys/uio.h>
 #include <signal.h>
 #include <spawn.h>
+#include <malloc.h>
 
 /// prctl is variadic in C, which Swift cannot call; this fixes the arity.
 static inline int clinux_prctl_set_pdeathsig(int sig) {
@@ -32,5 +33,12 @@ static inline void clinux_epoll_event_set(struct epoll_event *ev, uint32_t event
 }
 static inline uint32_t clinux_epoll_event_events(const struct epoll_event *ev) { return ev->events; }
 static inline uint64_t clinux_epoll_event_data(const struct epoll_event *ev) { return ev->data.u64; }
+
+/// Keeps up to `trim` bytes of freed memory at the top of the heap (and asks
+/// the kernel for `pad` more at a time) instead of returning it at once.
+static inline void clinux_keep_freed_memory(int trim, int pad) {
+    mallopt(M_TRIM_THRESHOLD, trim);
+    mallopt(M_TOP_PAD, pad);
+}
 
 #endif

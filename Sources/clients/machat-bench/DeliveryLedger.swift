@@ -76,15 +76,10 @@ struct DeliveryLedger: LineSink {
     /// A JSON object: message objects are checked like `name:text` lines;
     /// the welcome (and any other type) is not a delivery.
     private mutating func jsonLine(_ raw: UnsafeRawBufferPointer) {
-        guard raw.starts(with: Self.messagePrefix.utf8) else {
-            if !raw.starts(with: #"{"type":""#.utf8) { reject(raw) }
+        guard let (name, text) = Self.nameAndText(raw) else {
+            if !Self.hasPrefix(raw, #"{"type":""#) || Self.hasPrefix(raw, Self.messagePrefix) { reject(raw) }
             return
         }
-        // The server writes the keys in a fixed order and the benchmark's
-        // names and payloads need no escapes: find the two strings directly.
-        guard let name = Self.stringValue(after: #","name":""#, in: raw),
-            let text = Self.stringValue(after: #","text":""#, in: raw)
-        else { return reject(raw) }
         composed.removeAll(keepingCapacity: true)
         composed.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[name]))
         composed.append(UInt8(ascii: ":"))
@@ -95,31 +90,47 @@ struct DeliveryLedger: LineSink {
         rebuilt.withUnsafeBytes { textLine($0) }
     }
 
-    private static let messagePrefix = #"{"type":"message","#
+    private static let messagePrefix: StaticString = #"{"type":"message","room":""#
 
-    /// The byte range of the string after `key` (up to its closing quote);
-    /// nil if absent or escaped.
-    private static func stringValue(after key: StaticString, in raw: UnsafeRawBufferPointer) -> Range<Int>? {
-        let keyBytes = UnsafeRawBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount)
-        guard let base = raw.baseAddress, let found = Self.find(keyBytes, in: raw) else { return nil }
-        let start = found + keyBytes.count
-        guard let quote = memchr(base + start, Int32(UInt8(ascii: "\"")), raw.count - start) else { return nil }
-        let end = base.distance(to: UnsafeRawPointer(quote))
-        if memchr(base + start, Int32(UInt8(ascii: "\\")), end - start) != nil { return nil }
-        return start..<end
+    @inline(__always)
+    private static func hasPrefix(_ raw: UnsafeRawBufferPointer, _ prefix: StaticString) -> Bool {
+        raw.count >= prefix.utf8CodeUnitCount && memcmp(raw.baseAddress!, prefix.utf8Start, prefix.utf8CodeUnitCount) == 0
     }
 
-    /// Index of the first occurrence of `key` in `raw`.
-    private static func find(_ key: UnsafeRawBufferPointer, in raw: UnsafeRawBufferPointer) -> Int? {
-        guard let base = raw.baseAddress, let first = key.first, raw.count >= key.count else { return nil }
-        var index = 0
-        while index <= raw.count - key.count {
-            guard let hit = memchr(base + index, Int32(first), raw.count - key.count + 1 - index) else { return nil }
-            let at = base.distance(to: UnsafeRawPointer(hit))
-            if memcmp(base + at, key.baseAddress!, key.count) == 0 { return at }
-            index = at + 1
+    /// The name and text ranges of a message object, read in the server's
+    /// fixed key order (type, room, offset, time, name, text) in one pass;
+    /// the benchmark's names and payloads need no escapes, so any backslash
+    /// makes the line malformed here. Nil for anything else.
+    private static func nameAndText(_ raw: UnsafeRawBufferPointer) -> (Range<Int>, Range<Int>)? {
+        guard hasPrefix(raw, messagePrefix), let base = raw.baseAddress else { return nil }
+        var index = messagePrefix.utf8CodeUnitCount
+        func skip(_ literal: StaticString) -> Bool {
+            let count = literal.utf8CodeUnitCount
+            guard raw.count - index >= count, memcmp(base + index, literal.utf8Start, count) == 0 else { return false }
+            index += count
+            return true
         }
-        return nil
+        func skipDigits() {
+            while index < raw.count, raw[index] >= 0x30, raw[index] <= 0x39 { index += 1 }
+        }
+        func string() -> Range<Int>? {
+            let start = index
+            while index < raw.count, raw[index] != UInt8(ascii: "\""), raw[index] != UInt8(ascii: "\\") { index += 1 }
+            guard index < raw.count, raw[index] == UInt8(ascii: "\"") else { return nil }
+            defer { index += 1 }
+            return start..<index
+        }
+        guard string() != nil, skip(#","offset":"#) else { return nil }
+        skipDigits()
+        guard skip(#","time":"#) else { return nil }
+        skipDigits()
+        guard skip(#","name":""#), let name = string(), skip(#","text":""#) else { return nil }
+        // The text runs to the closing `"}` at the end of the line.
+        let end = raw.count - 2
+        guard end >= index, raw[end] == UInt8(ascii: "\""), raw[end + 1] == UInt8(ascii: "}"),
+            memchr(base + index, Int32(UInt8(ascii: "\\")), end - index) == nil
+        else { return nil }
+        return (name, index..<end)
     }
 
     @inline(__always)

@@ -1,0 +1,34 @@
+/// Why a connection was refused instead of joined: the fixed values of the
+/// `reason` label of `machat_join_refusals_total`.
+public enum JoinRefusalReason: Int, CaseIterable, Sendable {
+    /// The join was malformed JSON or broke a rule (name, room, options).
+    case invalidJoin
+    /// The router refused the name: another member of the room has it.
+    case nameTaken
+    /// The gateway was at -max-connections.
+    case full
+    /// No join (or WebSocket handshake) arrived in time.
+    case timeout
+    /// Too many lines were held for the router already.
+    case busy
+    /// The gateway was stopping.
+    case draining
+    /// The router refused it for another reason.
+    case other
+
+    /// The label value.
+    public var labelValue: String {
+        switch self {
+        case .invalidJoin: return "invalid_join"
+        case .nameTaken: return "name_taken"
+        case .full: return "full"
+        case .timeout: return "timeout"
+        case .busy: return "busy"
+        case .draining: return "draining"
+        case .other: return "other"
+        }
+    }
+
+    /// The label with every value, in case order (the cells' order).
+    public static let label = MetricLabel("reason", values: allCases.map(\.labelValue))
+}
