@@ -66,6 +66,14 @@ let package = Package(
         .target(name: "Auth", swiftSettings: serverSettings),
         .testTarget(name: "AuthTests", dependencies: ["Auth"]),
         // (anchor: Store targets)
+        // Room history on disk: the system's SQLite, the router ⇄ store
+        // protocol (no I/O), the store process's library and the router's client.
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .target(name: "StoreProtocol", swiftSettings: serverSettings),
+        .target(name: "Store", dependencies: ["CSQLite", "Reactor", "StoreProtocol"], swiftSettings: serverSettings),
+        .target(name: "StoreClient", dependencies: ["Reactor", "StoreProtocol"], swiftSettings: serverSettings),
+        .executableTarget(name: "machat-store", dependencies: ["Store", "Reactor"], swiftSettings: serverSettings),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "StoreClient", "StoreProtocol", "Reactor"]),
         // (anchor: WebAssets targets)
         // The browser chat page (web/, embedded by web/embed.sh) and its static HTTP responder.
         .target(name: "WebAssets", dependencies: ["WebSocket"], swiftSettings: serverSettings),

@@ -1,0 +1,126 @@
+import StoreProtocol
+
+extension StoreEngine {
+    /// Does one small piece of retention in its own short transaction and
+    /// returns the rows it deleted (0: nothing left to do for now). Pieces:
+    /// the lines of a log replaced by a new epoch; a room's lines beyond
+    /// `linesPerRoom` or older than the TTL; a room with no lines idle past
+    /// the TTL (its next use starts a new epoch, as in the router's memory);
+    /// dedupe entries of gateways long gone. At most `maxRows` lines per
+    /// piece, so the write lock is never held long and a batch never waits
+    /// behind a big DELETE. Rows freed this way are reused by later inserts:
+    /// VACUUM is never needed for correctness.
+    public func retentionStep(maxRows: Int = 1000) throws(SQLiteError) -> Int {
+        let now = clock()
+        if let id = retired.first { return try deleteRetiredLines(id, maxRows: maxRows) }
+        if now >= lastGatewayExpiry + 60_000 {
+            lastGatewayExpiry = now
+            let expired = try expireGateways(now: now)
+            if expired > 0 { return expired }
+        }
+        if retentionIndex >= retentionQueue.count {
+            // One pass over every room per refill; a pass without work ends the step.
+            retentionQueue = Array(rooms.values)
+            retentionIndex = 0
+        }
+        while retentionIndex < retentionQueue.count {
+            let room = retentionQueue[retentionIndex]
+            guard rooms[room.name] === room else {
+                retentionIndex += 1
+                continue
+            }
+            let deleted = try trim(room, now: now, maxRows: maxRows)
+            if deleted > 0 { return deleted }
+            retentionIndex += 1
+        }
+        return 0
+    }
+
+    /// The TTL's cutoff: a line at or before it is expired, as in the
+    /// router's memory (a TTL of 0 keeps nothing); nil while no time can be
+    /// that old (no overflow).
+    func expiryCutoff(now: UInt64) -> UInt64? {
+        guard now >= retention.ttlMilliseconds else { return nil }
+        return now - retention.ttlMilliseconds
+    }
+
+    private func trim(_ room: StoredRoom, now: UInt64, maxRows: Int) throws(SQLiteError) -> Int {
+        let cutoff = expiryCutoff(now: now)
+        if room.firstOffset == 0 {
+            guard let cutoff, room.lastTime <= cutoff else { return 0 }
+            try database.transaction { () throws(SQLiteError) in
+                statements.deleteRoom.bind(room.id, at: 1)
+                try statements.deleteRoom.run()
+            }
+            rooms[room.name] = nil
+            return 1
+        }
+        let size = UInt64(retention.linesPerRoom)
+        let keepFrom = room.lastOffset >= size ? room.lastOffset - size + 1 : 1
+        var deleted = 0
+        var first = (offset: room.firstOffset, time: room.oldestTime)
+        try database.transaction { () throws(SQLiteError) in
+            if room.firstOffset < keepFrom {
+                let range = statements.deleteRange
+                range.bind(room.id, at: 1)
+                range.bind(room.firstOffset, at: 2)
+                range.bind(min(keepFrom, room.firstOffset + UInt64(maxRows)), at: 3)
+                try range.run()
+                deleted = database.changes
+            } else if let cutoff, room.oldestTime <= cutoff {
+                let expired = statements.deleteExpired
+                expired.bind(room.id, at: 1)
+                expired.bind(Int64(maxRows), at: 2)
+                expired.bind(cutoff, at: 3)
+                try expired.run()
+                deleted = database.changes
+            } else {
+                return
+            }
+            first = try firstLine(of: room)
+        }
+        // Memory may have been stale (rows deleted by hand): if nothing was
+        // deleted, the corrected first line still counts as progress once.
+        let moved = first.offset != room.firstOffset
+        room.firstOffset = first.offset
+        room.oldestTime = first.time
+        if deleted > 0 { return deleted }
+        return moved ? 1 : 0
+    }
+
+    private func firstLine(of room: StoredRoom) throws(SQLiteError) -> (offset: UInt64, time: UInt64) {
+        let first = statements.firstLine
+        first.bind(room.id, at: 1)
+        defer { first.reset() }
+        guard try first.step() else { return (0, 0) }
+        return (first.uint64(at: 0), first.uint64(at: 1))
+    }
+
+    private func deleteRetiredLines(_ id: Int64, maxRows: Int) throws(SQLiteError) -> Int {
+        var deleted = 0
+        try database.transaction { () throws(SQLiteError) in
+            let lines = statements.deleteOldestLines
+            lines.bind(id, at: 1)
+            lines.bind(Int64(maxRows), at: 2)
+            try lines.run()
+            deleted = database.changes
+            if deleted < maxRows {
+                statements.deleteRetired.bind(id, at: 1)
+                try statements.deleteRetired.run()
+            }
+        }
+        if deleted < maxRows { retired.removeFirst() }
+        return deleted + 1
+    }
+
+    private func expireGateways(now: UInt64) throws(SQLiteError) -> Int {
+        guard now > gatewayRetentionMilliseconds else { return 0 }
+        var deleted = 0
+        try database.transaction { () throws(SQLiteError) in
+            statements.expireGateways.bind(now - gatewayRetentionMilliseconds, at: 1)
+            try statements.expireGateways.run()
+            deleted = database.changes
+        }
+        return deleted
+    }
+}

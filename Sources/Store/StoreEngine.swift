@@ -1,0 +1,294 @@
+import Reactor
+import StoreProtocol
+
+/// Applies the router's batches to the history database, with the room
+/// state it needs kept in memory; runs retention in small steps and reads
+/// loads. No I/O of its own beyond SQLite, no loop: `StoreServer` drives it.
+///
+/// A commit is all-or-nothing for the database *and* for the memory state:
+/// a failed transaction (disk full, I/O error) is rolled back and the rooms
+/// it touched get their values back, so the same batches can be retried.
+///
+/// Resends are idempotent twice over: a batch numbered at or below the last
+/// one committed for the same router instance is skipped whole, and a line
+/// at or below its room's stored last offset in the same epoch is skipped.
+public final class StoreEngine {
+    public let history: HistoryDatabase
+    var database: Database { history.database }
+    /// The bounds in effect (the router's, once it said HELLO).
+    public var retention: RetentionSettings
+    /// Dedupe entries of gateways that stored nothing for this long are deleted.
+    public var gatewayRetentionMilliseconds: UInt64 = 7 * 86_400_000
+    let clock: () -> UInt64
+
+    var rooms: [String: StoredRoom] = [:]
+    private var nextRoomID: Int64 = 1
+    /// Ids of replaced logs whose lines are still to delete, oldest first.
+    var retired: [Int64] = []
+    /// The router instance and last batch the database records as committed.
+    private(set) var storedInstance: UInt64 = 0
+    private(set) var storedBatch: UInt64 = 0
+    /// The router instance of the current connection.
+    private(set) var sessionInstance: UInt64 = 0
+
+    let statements: StoreStatements
+
+    // Bookkeeping of the open transaction, undone on rollback.
+    private var touched: [StoredRoom] = []
+    private var created: [StoredRoom] = []
+    private var retiredInTransaction = 0
+    private var nextRoomIDBefore: Int64 = 1
+    private var gatewayMaxima: [UInt64: UInt64] = [:]
+    private var definitions: [StoredRoom] = []
+
+    // Retention.
+    var retentionQueue: [StoredRoom] = []
+    var retentionIndex = 0
+    var lastGatewayExpiry: UInt64 = 0
+
+    // Loads: one room's lines, newest first, and where each starts.
+    var loadScratch: [UInt8] = []
+    var loadRowStarts: [Int] = []
+
+    /// Reads the rooms and bookkeeping of `history` into memory.
+    public init(
+        history: HistoryDatabase, retention: RetentionSettings, clock: @escaping () -> UInt64 = WallClock.milliseconds
+    )
+        throws(SQLiteError)
+    {
+        self.history = history
+        self.retention = retention
+        self.clock = clock
+        statements = try StoreStatements(history.database)
+        try readState()
+    }
+
+    private func readState() throws(SQLiteError) {
+        let all = try database.prepare("SELECT id, name, epoch, last_offset, last_time FROM rooms")
+        var highest: Int64 = 0
+        while try all.step() {
+            let room = StoredRoom(
+                name: all.text(at: 1) ?? "", id: all.int64(at: 0), epoch: all.text(at: 2) ?? "", lastOffset: all.uint64(at: 3),
+                lastTime: all.uint64(at: 4))
+            rooms[room.name] = room
+            highest = max(highest, room.id)
+        }
+        for room in rooms.values { try refreshFirstLine(room) }
+        let ids = try database.prepare("SELECT id FROM retired_rooms ORDER BY id")
+        while try ids.step() {
+            retired.append(ids.int64(at: 0))
+            highest = max(highest, ids.int64(at: 0))
+        }
+        nextRoomID = highest + 1
+        storedInstance = UInt64(bitPattern: try database.integer("SELECT value FROM meta WHERE key = 'router_instance'") ?? 0)
+        storedBatch = UInt64(bitPattern: try database.integer("SELECT value FROM meta WHERE key = 'router_batch'") ?? 0)
+    }
+
+    /// Rooms known (with or without lines).
+    public var roomCount: Int { rooms.count }
+
+    /// A router connection said HELLO: batches are numbered per router
+    /// instance. Returns the last batch of that instance already committed.
+    public func beginSession(routerInstance: UInt64) -> UInt64 {
+        sessionInstance = routerInstance
+        return committedThrough
+    }
+
+    /// The last batch of the current router instance that is committed.
+    public var committedThrough: UInt64 {
+        sessionInstance == storedInstance ? storedBatch : 0
+    }
+
+    // MARK: Committing batches
+
+    /// Applies `batches` (in order) in one transaction (BEGIN IMMEDIATE …
+    /// COMMIT). On any error the transaction and the memory state are
+    /// rolled back and the error is thrown; the batches can be retried.
+    public func commit(_ batches: [PendingBatch]) throws(SQLiteError) -> CommitOutcome {
+        var outcome = CommitOutcome(through: committedThrough)
+        let now = clock()
+        nextRoomIDBefore = nextRoomID
+        do throws(SQLiteError) {
+            try database.beginTransaction(immediate: true)
+            for batch in batches where batch.number > outcome.through {
+                try apply(batch, now: now, outcome: &outcome)
+                outcome.through = batch.number
+                outcome.batches += 1
+            }
+            try finishTransaction(through: outcome.through, now: now)
+            try database.commit()
+        } catch {
+            database.rollback()
+            undoTransaction()
+            throw error
+        }
+        for room in touched { room.saved = nil }
+        touched.removeAll(keepingCapacity: true)
+        created.removeAll(keepingCapacity: true)
+        retiredInTransaction = 0
+        storedInstance = sessionInstance
+        storedBatch = outcome.through
+        return outcome
+    }
+
+    private func apply(_ batch: PendingBatch, now: UInt64, outcome: inout CommitOutcome) throws(SQLiteError) {
+        // withUnsafeBytes rethrows untyped errors; carry the typed one out.
+        let failure: SQLiteError? = batch.records.withUnsafeBytes { raw in
+            do throws(SQLiteError) {
+                try apply(AppendRecords(bytes: raw), now: now, outcome: &outcome)
+                return nil
+            } catch {
+                return error
+            }
+        }
+        if let failure { throw failure }
+    }
+
+    private func apply(_ records: AppendRecords, now: UInt64, outcome: inout CommitOutcome) throws(SQLiteError) {
+        definitions.removeAll(keepingCapacity: true)
+        let keepLines = retention.linesPerRoom > 0
+        let insert = statements.insertLine
+        for record in records {
+            switch record {
+            case .room(let name, let epoch):
+                definitions.append(
+                    try resolve(String(decoding: name, as: UTF8.self), epoch: String(decoding: epoch, as: UTF8.self)))
+            case .line(let index, let gateway, let line):
+                let room = definitions[Int(index)]
+                if gateway.instance != 0 {
+                    gatewayMaxima[gateway.instance] = max(gatewayMaxima[gateway.instance] ?? 0, gateway.sequence)
+                }
+                guard line.offset > room.lastOffset else {
+                    outcome.linesSkipped += 1
+                    continue
+                }
+                touch(room)
+                if keepLines {
+                    insert.bind(room.id, at: 1)
+                    insert.bind(line.offset, at: 2)
+                    insert.bind(line.time, at: 3)
+                    insert.bind(text: line.name, at: 4)
+                    insert.bind(blob: line.text, at: 5)
+                    try insert.step()
+                    insert.reset()
+                    if room.firstOffset == 0 {
+                        room.firstOffset = line.offset
+                        room.oldestTime = line.time
+                    }
+                }
+                room.lastOffset = line.offset
+                room.lastTime = max(room.lastTime, line.time)
+                outcome.linesStored += 1
+            case .mark(let index, let lastOffset, let time):
+                let room = definitions[Int(index)]
+                touch(room)
+                room.lastOffset = max(room.lastOffset, lastOffset)
+                room.lastTime = max(room.lastTime, time)
+            }
+        }
+    }
+
+    /// The room `name` in `epoch`: known, new (a row is inserted), or known
+    /// in another epoch, whose log is then replaced by an empty one under a
+    /// new id (the old lines are deleted later, in small steps).
+    private func resolve(_ name: String, epoch: String) throws(SQLiteError) -> StoredRoom {
+        if let room = rooms[name] {
+            if room.epoch == epoch { return room }
+            touch(room)
+            let old = room.id
+            room.id = nextRoomID
+            nextRoomID += 1
+            room.epoch = epoch
+            room.lastOffset = 0
+            room.firstOffset = 0
+            room.oldestTime = 0
+            // Set by the records that follow the definition.
+            room.lastTime = 0
+            let replace = statements.replaceRoom
+            replace.bind(old, at: 1)
+            replace.bind(room.id, at: 2)
+            replace.bind(epoch, at: 3)
+            replace.bind(Int64(0), at: 4)
+            try replace.run()
+            statements.insertRetired.bind(old, at: 1)
+            try statements.insertRetired.run()
+            retired.append(old)
+            retiredInTransaction += 1
+            return room
+        }
+        let room = StoredRoom(name: name, id: nextRoomID, epoch: epoch, lastOffset: 0, lastTime: 0)
+        nextRoomID += 1
+        let insert = statements.insertRoom
+        insert.bind(room.id, at: 1)
+        insert.bind(name, at: 2)
+        insert.bind(epoch, at: 3)
+        insert.bind(Int64(0), at: 4)
+        try insert.run()
+        rooms[name] = room
+        created.append(room)
+        touch(room)
+        return room
+    }
+
+    @inline(__always)
+    private func touch(_ room: StoredRoom) {
+        guard room.saved == nil else { return }
+        room.saved = room.snapshot
+        touched.append(room)
+    }
+
+    /// One UPDATE per room touched (not per line), the dedupe maxima, and
+    /// the batch mark, all in the same transaction.
+    private func finishTransaction(through: UInt64, now: UInt64) throws(SQLiteError) {
+        let update = statements.updateRoom
+        for room in touched {
+            update.bind(room.id, at: 1)
+            update.bind(room.lastOffset, at: 2)
+            update.bind(room.lastTime, at: 3)
+            try update.run()
+        }
+        let upsert = statements.upsertGateway
+        for (instance, sequence) in gatewayMaxima {
+            upsert.bind(bitPattern: instance, at: 1)
+            upsert.bind(bitPattern: sequence, at: 2)
+            upsert.bind(now, at: 3)
+            try upsert.run()
+        }
+        gatewayMaxima.removeAll(keepingCapacity: true)
+        let meta = statements.setMeta
+        meta.bind("router_instance", at: 1)
+        meta.bind(bitPattern: sessionInstance, at: 2)
+        try meta.run()
+        meta.bind("router_batch", at: 1)
+        meta.bind(bitPattern: through, at: 2)
+        try meta.run()
+    }
+
+    private func undoTransaction() {
+        for room in touched {
+            if let saved = room.saved { room.restore(saved) }
+            room.saved = nil
+        }
+        for room in created { rooms[room.name] = nil }
+        retired.removeLast(retiredInTransaction)
+        nextRoomID = nextRoomIDBefore
+        touched.removeAll(keepingCapacity: true)
+        created.removeAll(keepingCapacity: true)
+        retiredInTransaction = 0
+        gatewayMaxima.removeAll(keepingCapacity: true)
+    }
+
+    /// Reads the room's lowest stored line into memory.
+    func refreshFirstLine(_ room: StoredRoom) throws(SQLiteError) {
+        let first = statements.firstLine
+        first.bind(room.id, at: 1)
+        defer { first.reset() }
+        if try first.step() {
+            room.firstOffset = first.uint64(at: 0)
+            room.oldestTime = first.uint64(at: 1)
+        } else {
+            room.firstOffset = 0
+            room.oldestTime = 0
+        }
+    }
+}

@@ -1,0 +1,91 @@
+@testable import Store
+import StoreProtocol
+
+/// Builds `PendingBatch`es the way the store receives them: through the
+/// router's `AppendBatchBuilder`, minus the frame header.
+struct Batches {
+    private(set) var next: UInt64 = 1
+
+    /// One line as the tests write them.
+    struct Line {
+        var room: String
+        var epoch: String
+        var offset: UInt64
+        var time: UInt64
+        var name: String
+        var text: String
+        var gateway = GatewayMark.none
+    }
+
+    mutating func batch(
+        _ lines: [Line], marks: [(room: String, epoch: String, lastOffset: UInt64, time: UInt64)] = []
+    ) -> PendingBatch {
+        defer { next += 1 }
+        return Self.batch(number: next, lines, marks: marks)
+    }
+
+    static func batch(
+        number: UInt64, _ lines: [Line], marks: [(room: String, epoch: String, lastOffset: UInt64, time: UInt64)] = []
+    )
+        -> PendingBatch
+    {
+        var builder = AppendBatchBuilder(batch: number)
+        for line in lines {
+            Array(line.name.utf8).withUnsafeBytes { n in
+                Array(line.text.utf8).withUnsafeBytes { t in
+                    builder.appendLine(
+                        room: line.room, epoch: line.epoch, offset: line.offset, time: line.time, name: n, text: t,
+                        gateway: line.gateway)
+                }
+            }
+        }
+        for mark in marks { builder.appendMark(room: mark.room, epoch: mark.epoch, lastOffset: mark.lastOffset, time: mark.time) }
+        let frame = builder.finish()
+        return PendingBatch(number: number, records: Array(frame[13...]))
+    }
+
+    /// `count` lines of `room` from offset `from`, text "line N".
+    static func lines(
+        _ room: String, epoch: String = "e1", from: UInt64 = 1, count: Int, time: UInt64 = 1_000, name: String = "Mina"
+    )
+        -> [Line]
+    {
+        (0..<UInt64(count)).map {
+            Line(room: room, epoch: epoch, offset: from + $0, time: time + $0, name: name, text: "line \(from + $0)")
+        }
+    }
+}
+
+/// Reads a database's lines independently of the engine (tests).
+enum Rows {
+    /// (room name, offset, time, name, text) of every line, in room and offset order.
+    static func lines(_ database: Database) throws -> [(String, UInt64, UInt64, String, String)] {
+        let query = try database.prepare(
+            "SELECT rooms.name, lines.offset, lines.time, lines.name, lines.text FROM lines JOIN rooms ON rooms.id = lines.room_id ORDER BY rooms.name, lines.offset"
+        )
+        var rows: [(String, UInt64, UInt64, String, String)] = []
+        while try query.step() {
+            rows.append(
+                (
+                    query.text(at: 0)!, query.uint64(at: 1), query.uint64(at: 2), query.text(at: 3)!,
+                    String(decoding: query.bytes(at: 4), as: UTF8.self)
+                ))
+        }
+        return rows
+    }
+
+    /// (epoch, last offset) of a room, nil if it has no row.
+    static func room(_ database: Database, _ name: String) throws -> (epoch: String, lastOffset: UInt64)? {
+        let query = try database.prepare("SELECT epoch, last_offset FROM rooms WHERE name = ?1")
+        query.bind(name, at: 1)
+        guard try query.step() else { return nil }
+        return (query.text(at: 0)!, query.uint64(at: 1))
+    }
+
+    static func count(_ database: Database, _ sql: String) throws -> Int {
+        Int(try database.integer(sql) ?? 0)
+    }
+}
+
+/// A TTL no line reaches (tests that keep everything).
+let forever: UInt64 = 1 << 62
