@@ -28,16 +28,19 @@ let package = Package(
         .target(name: "RouterProtocol", swiftSettings: serverSettings),
         .target(name: "WebSocket", swiftSettings: serverSettings),
         .target(
-            name: "GatewayCore", dependencies: ["Reactor", "RouterProtocol", "WebSocket", "WebAssets", "Metrics"],
+            name: "GatewayCore", dependencies: ["Reactor", "RouterProtocol", "WebSocket", "WebAssets", "Metrics", "Auth"],
             swiftSettings: serverSettings),
-        .target(name: "RouterCore", dependencies: ["Reactor", "RouterProtocol", "Redis", "Metrics"], swiftSettings: serverSettings),
+        .target(
+            name: "RouterCore", dependencies: ["Reactor", "RouterProtocol", "Redis", "Metrics", "StoreClient", "StoreProtocol"],
+            swiftSettings: serverSettings),
         .executableTarget(name: "machat-router", dependencies: ["RouterCore"], swiftSettings: serverSettings),
         .executableTarget(name: "machat-tcp-gateway", dependencies: ["GatewayCore"], swiftSettings: serverSettings),
         .executableTarget(name: "machat-ws-gateway", dependencies: ["GatewayCore", "WebSocket"], swiftSettings: serverSettings),
         .executableTarget(
             name: "machat",
             dependencies: [
-                "Reactor", "GatewayCore", "RouterCore", "Metrics", "machat-router", "machat-tcp-gateway", "machat-ws-gateway",
+                "Reactor", "GatewayCore", "RouterCore", "Metrics", "Auth", "Store", "machat-router", "machat-tcp-gateway",
+                "machat-ws-gateway", "machat-store",
             ]
         ),
         // What the example clients (and the benchmark) share: join encoding,
@@ -79,7 +82,7 @@ let package = Package(
         .target(name: "WebAssets", dependencies: ["WebSocket"], swiftSettings: serverSettings),
         // Browser/ holds the Python browser harness and mock chat server the tests run as scripts.
         .testTarget(name: "WebAssetsTests", dependencies: ["WebAssets", "WebSocket"], exclude: ["Browser"]),
-        .testTarget(name: "RouterTests", dependencies: ["RouterProtocol", "RouterCore"]),
+        .testTarget(name: "RouterTests", dependencies: ["RouterProtocol", "RouterCore", "Redis"]),
         .testTarget(name: "GatewayTests", dependencies: ["GatewayCore", "WebSocket", "Reactor"]),
         .testTarget(name: "EndToEnd", dependencies: ["Reactor", "WebSocket", "ChatClientKit"]),
     ],

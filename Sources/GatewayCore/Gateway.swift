@@ -1,5 +1,6 @@
 @preconcurrency import Glibc
 import Metrics
+import Auth
 import Reactor
 import RouterProtocol
 import WebAssets
@@ -20,6 +21,11 @@ public final class Gateway {
         public var kind: Kind
         public var routerSocketPath: String
         public var limits = GatewayLimits()
+        /// Verifies join tokens; nil: rooms are open to every join.
+        public var tokens: JWTVerifier?
+        /// Which peers start their connections with a PROXY protocol
+        /// header (`-proxy-protocol`, `-trusted-proxies`); nil: none.
+        public var proxyProtocol: ProxyProtocolPolicy?
 
         public init(kind: Kind, routerSocketPath: String) {
             self.kind = kind
@@ -55,6 +61,9 @@ public final class Gateway {
     /// The wall clock in milliseconds, read once per batch from the router
     /// (not once per delivery), for the delivery latency histogram.
     var batchWallClock: UInt64 = 0
+    /// Per client address: connections held and joins (nil: limits off).
+    var addressTable: ClientAddressTable?
+    var addressSweepScheduled = false
 
     public init(configuration: Configuration) throws(SystemError) {
         self.configuration = configuration
@@ -66,6 +75,7 @@ public final class Gateway {
             isWebSocket = false
             webSite = nil
         }
+        addressTable = Self.makeAddressTable(configuration.limits)
         let name = "\(isWebSocket ? "ws" : "tcp")-\(getpid())"
         link = RouterLink(gateway: self, socketPath: configuration.routerSocketPath, gatewayName: name, loop: loop)
     }
@@ -107,6 +117,7 @@ public final class Gateway {
             refuseConnection(fd)
             return
         }
+        guard let origin = admitAddress(of: fd) else { return }
         Socket.setNoDelay(fd)
         let connection: StreamConnection
         do {
@@ -115,6 +126,7 @@ public final class Gateway {
             connection.sentBytesCounter = metrics.clientSentBytes.cell
         } catch {
             Log.error("could not register a client", ["error": error])
+            if origin.isCounted, let peer = origin.peer { releaseAddress(peer.address) }
             fd.close()
             return
         }
@@ -130,6 +142,7 @@ public final class Gateway {
         }
         connection.delegate = session
         sessions[conn] = session
+        adopt(origin, for: session)
         acceptBoard?.publish(sessions.count)
         metrics.connections.add(1)
         metrics.connectionsAccepted.increment()
@@ -161,7 +174,8 @@ public final class Gateway {
             guard let session = sessions[conn], session.phase == .awaitingJoin, session.connection.isOpen else { return }
             session.joinTimer = nil
             metrics.refused(.timeout)
-            Log.info("timeout; closing", ["conn": session.conn, "what": what, "timeout_ms": milliseconds])
+            Log.info(
+                "timeout; closing", ["conn": session.conn, "addr": session.addressText, "what": what, "timeout_ms": milliseconds])
             session.sendError(what, close: true, code: 1008)
         }
     }
@@ -208,7 +222,7 @@ public final class Gateway {
     /// A client's join was malformed or invalid.
     func refuseJoin(_ session: GatewaySession, _ error: JoinError) {
         metrics.refused(.invalidJoin)
-        Log.info("join refused", ["conn": session.conn, "reason": error.message])
+        Log.info("join refused", ["conn": session.conn, "addr": session.addressText, "reason": error.message])
         session.sendError(error.message, close: true, code: 1008)
     }
 
@@ -216,6 +230,26 @@ public final class Gateway {
     func join(_ session: GatewaySession, _ request: JoinRequest) -> Bool {
         // Refusals from here on are in the format the join asked for.
         session.format = request.format
+        guard admitJoin(session) else { return false }
+        var request = request
+        if let tokens = configuration.tokens {
+            switch tokens.admit(
+                token: request.token, name: request.name.isEmpty ? nil : request.name, room: request.room,
+                now: Int64(time(nil)))
+            {
+            case .failure(let error):
+                metrics.refused(.unauthorized)
+                // The detail is for the operator; the client hears only what to do.
+                Log.info("join refused: token", ["conn": session.conn, "room": request.room, "reason": error.operatorReason])
+                session.sendError(error.clientMessage, close: true, code: 1008)
+                return false
+            case .success(let admission):
+                request.name = admission.name
+            }
+        } else if request.name.isEmpty && request.token != nil {
+            refuseJoin(session, .missingField("name"))
+            return false
+        }
         if let error = request.validate(limits) {
             refuseJoin(session, error)
             return false
@@ -267,9 +301,6 @@ public final class Gateway {
         session.heldBytes += link.sendSay(conn: session.conn, text: line)
         metrics.linesIn.increment()
         metrics.heldBytes.set(link.log.byteCount)
-        if link.isWelcomed && !clientsPaused && link.log.byteCount > limits.heldBytesPerGateway / 2 {
-            updateClientsPaused()
-        }
     }
 
     /// Takes a session out of its room and tells the router it left; idempotent.
@@ -286,6 +317,7 @@ public final class Gateway {
 
     func sessionClosed(_ session: GatewaySession, reason: CloseReason) {
         retire(session)
+        if session.isCountedForAddress, let address = session.clientAddress?.address { releaseAddress(address) }
         sessions[session.conn] = nil
         acceptBoard?.publish(sessions.count)
         metrics.connections.add(-1)
@@ -293,7 +325,10 @@ public final class Gateway {
             metrics.slowConsumerDisconnects.increment()
             Log.warn(
                 "slow consumer disconnected",
-                ["conn": session.conn, "name": session.name, "room": session.roomName, "reason": reason])
+                [
+                    "conn": session.conn, "addr": session.addressText, "name": session.name, "room": session.roomName,
+                    "reason": reason,
+                ])
         } else {
             Log.debug("client closed", ["conn": session.conn, "reason": reason])
         }
@@ -369,7 +404,11 @@ public final class Gateway {
     }
 
     private func updateClientsPaused() {
-        let paused = link.isCongested || (link.isWelcomed && link.log.byteCount > limits.heldBytesPerGateway / 2)
+        // Only a router that does not keep up with reading pauses clients.
+        // A router that reads but cannot yet acknowledge (its store or Redis
+        // is away) leaves chat going: lines wait unacknowledged, and past
+        // -held-per-gateway senders are told theirs was not accepted.
+        let paused = link.isCongested
         guard paused != clientsPaused else { return }
         clientsPaused = paused
         Log.info(

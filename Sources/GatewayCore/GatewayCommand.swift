@@ -1,4 +1,5 @@
 @preconcurrency import Glibc
+import Auth
 import Reactor
 
 /// The command-line front of both gateway executables: flags, the listening
@@ -37,9 +38,12 @@ public enum GatewayCommand {
                 "drain-timeout", "MS", default: String(d.drainMilliseconds),
                 "on SIGTERM, how long to wait for clients to take their last bytes"),
             FlagSpec(
+                "auth-secret-file", "FILE",
+                "require a join token (HS256 JWT) signed with a secret from FILE (one per line; the first signs, all verify)"),
+            FlagSpec(
                 "default-history", "LINES", default: String(d.defaultHistory),
                 "lines of history sent on join to clients that did not ask for any (seed clients get scrollback)"),
-        ]
+        ] + clientAddressSpecs
     }()
 
     /// WebSocket-only flags; `machat` accepts and passes them on.
@@ -86,6 +90,8 @@ public enum GatewayCommand {
 
         var configuration = Gateway.Configuration(kind: .tcp, routerSocketPath: flags.string("router"))
         configuration.limits = limits(from: flags, program: program)
+        configuration.proxyProtocol = proxyProtocolPolicy(from: flags, program: program, webSocket: webSocket)
+        configuration.tokens = tokenVerifier(path: flags.string("auth-secret-file"))
         if webSocket {
             var options = WebSocketOptions()
             options.path = flags.string("path")
@@ -141,11 +147,26 @@ public enum GatewayCommand {
         limits.heldBytesPerGateway = flags.int("held-per-gateway", program: program)
         limits.drainMilliseconds = flags.int("drain-timeout", program: program)
         limits.defaultHistory = flags.int("default-history", program: program)
+        addressLimits(from: flags, program: program, into: &limits)
         if limits.defaultHistory < 0 || limits.defaultHistory > JoinRequest.maxHistory {
             Log.error("-default-history must be from 0 to \(JoinRequest.maxHistory)")
             exit(2)
         }
         return limits
+    }
+
+    /// The verifier for `-auth-secret-file`, nil without it; an unusable file
+    /// is reported and the program exits 2.
+    public static func tokenVerifier(path: String) -> JWTVerifier? {
+        guard !path.isEmpty else { return nil }
+        do {
+            let file = try SecretFile.load(path: path)
+            for warning in file.warnings { Log.warn(warning) }
+            return JWTVerifier(secrets: file.secrets)
+        } catch {
+            Log.error("cannot use -auth-secret-file", ["path": path, "error": "\(error)"])
+            exit(2)
+        }
     }
 
     /// The supervisor's pid, passed in the environment, for the parent-death check.

@@ -34,6 +34,20 @@ public struct GatewayLimits: Sendable {
     /// Lines of history sent on join to clients that did not ask for any
     /// (`-default-history`), so seed clients can be given scrollback.
     public var defaultHistory = 0
+    /// Connections one client address (IPv6: one /64) may hold on this
+    /// gateway (`-max-connections-per-ip`); 0 turns it off. Far above a
+    /// NAT'ed office, and the benchmarks' 2,500 per loopback address.
+    public var maxConnectionsPerAddress = 5000
+    /// Sustained joins per second one client address may make
+    /// (`-joins-per-ip`); 0 turns the join limit off.
+    public var joinsPerAddressPerSecond = 1000.0
+    /// Joins one client address may make at once above that rate
+    /// (`-join-burst-per-ip`); 0 turns the join limit off.
+    public var joinBurstPerAddress = 5000.0
+    /// Most client addresses the per-address table remembers without a
+    /// connection (about 50 bytes each): an attacker cycling through source
+    /// addresses cannot grow it further.
+    public var maxTrackedAddresses = 100_000
 
     public init() {}
 }

@@ -54,6 +54,16 @@ class GatewaySession: StreamConnectionDelegate {
     var joinTimer: TimerID?
     var rate: TokenBucket
     var isRateLimited = false
+    /// Where the client connected from: the socket's peer, or the address a
+    /// trusted proxy's PROXY header gave (logs and per-address limits).
+    var clientAddress: IPEndpoint?
+    /// Reading a trusted proxy's PROXY header before the chat protocol.
+    var proxyHeader: ProxyHeaderParser?
+    /// The first read of a client that is not a trusted proxy is checked
+    /// for a stray PROXY header, to tell the operator (-proxy-protocol on).
+    var screensFirstRead = false
+    /// This connection is counted in the gateway's per-address table.
+    var isCountedForAddress = false
 
     init(conn: ConnectionID, connection: StreamConnection, gateway: Gateway) {
         self.conn = conn
@@ -106,6 +116,13 @@ class GatewaySession: StreamConnectionDelegate {
     /// Called when the router accepted the join.
     func didJoin() {}
 
+    /// Refuses the connection before its join because its address holds
+    /// too many connections. TCP: an `error:` line and close; WebSocket
+    /// overrides it (HTTP 429 before the upgrade).
+    func refuseForAddress(_ message: String) {
+        sendError(message, close: true, code: 1008)
+    }
+
     /// Relays a complete line, respecting the rate limit.
     final func relay(_ line: UnsafeRawBufferPointer) {
         rate.spend()
@@ -139,11 +156,30 @@ class GatewaySession: StreamConnectionDelegate {
     // MARK: StreamConnectionDelegate
 
     final func connection(_ connection: StreamConnection, didRead bytes: UnsafeRawBufferPointer) {
+        if proxyHeader != nil || screensFirstRead {
+            gateway.readBeforeChat(self, bytes)
+            return
+        }
+        receiveChat(bytes)
+    }
+
+    /// Bytes of the chat protocol (after any PROXY header).
+    final func receiveChat(_ bytes: UnsafeRawBufferPointer) {
         receive(bytes)
         if phase == .joining || phase == .joined { applyRateLimit() }
     }
 
+    /// The client's address for log lines.
+    final var addressText: String {
+        clientAddress?.description ?? "unknown"
+    }
+
+    /// Called once the connection has closed, before the gateway forgets the
+    /// session: a subclass logs what it was still counting.
+    func didClose() {}
+
     final func connection(_ connection: StreamConnection, didCloseWith reason: CloseReason) {
+        didClose()
         gateway.sessionClosed(self, reason: reason)
     }
 

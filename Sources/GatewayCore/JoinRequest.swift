@@ -19,6 +19,10 @@ public struct JoinRequest: Equatable, Sendable {
     public var resume: JoinOptions.Resume?
     /// JSON only: join and leave events of other members.
     public var presence = false
+    /// A join token (JWT); required when the gateway runs with
+    /// `-auth-secret-file`, ignored otherwise. With a token `name` may be
+    /// left out (it is then empty here, and the token's subject is used).
+    public var token: String?
 
     public init(name: String, room: String) {
         self.name = name
@@ -121,7 +125,16 @@ extension JoinRequest {
     }
 
     private static func request(from members: [String: JSONScalar]) throws(JoinError) -> JoinRequest {
-        var request = JoinRequest(name: try string(members, "name"), room: try string(members, "room"))
+        var token: String?
+        switch members["token"] {
+        case nil: break
+        case .string(let text): token = text
+        default: throw .invalidOption(#""token" must be a string (a JWT)"#)
+        }
+        // With a token the name may be left out: the token names the member.
+        let name = token != nil && members["name"] == nil ? "" : try string(members, "name")
+        var request = JoinRequest(name: name, room: try string(members, "room"))
+        request.token = token
         switch members["format"] {
         case nil, .string("text"): request.format = .text
         case .string("json"): request.format = .json

@@ -100,7 +100,11 @@ final class WebSocketSession: GatewaySession {
                 phase = .leaving  // never a chat member
             } else {
                 mode = .chat
-                machine = WebSocketStateMachine(role: .server, maxMessageSize: options.maxMessageBytes)
+                // The first message is the join: bounded like TCP's, so a connection
+                // that has not joined cannot make us hold a 1 MiB message.
+                machine = WebSocketStateMachine(
+                    role: .server, maxMessageSize: options.maxMessageBytes,
+                    maxFirstMessageSize: min(gateway.limits.maxJoinBytes, options.maxMessageBytes))
                 gateway.startJoinTimer(self)
             }
             if !leftover.isEmpty { leftover.withUnsafeBytes { process($0) } }
@@ -108,7 +112,7 @@ final class WebSocketSession: GatewaySession {
     }
 
     private func respondAndClose(_ response: [UInt8], reason: String) {
-        Log.info("websocket handshake refused", ["conn": conn, "reason": reason])
+        Log.info("websocket handshake refused", ["conn": conn, "addr": addressText, "reason": reason])
         connection.write(response)
         gateway.retire(self)
         connection.closeAfterFlush(.local(reason))
@@ -130,12 +134,17 @@ final class WebSocketSession: GatewaySession {
             case .pongReceived:
                 break
             case .closeConnection:
-                if let error = machine?.error {
-                    Log.info(
-                        "websocket protocol error", ["conn": conn, "name": name, "code": error.closeCode, "reason": error.reason])
+                if case .firstMessageTooBig(let limit) = machine?.error {
+                    refuseOversizedJoin(limit: limit)
+                } else {
+                    if let error = machine?.error {
+                        Log.info(
+                            "websocket protocol error",
+                            ["conn": conn, "name": name, "code": error.closeCode, "reason": error.reason])
+                    }
+                    gateway.retire(self)
+                    connection.closeAfterFlush(.local("websocket closed"))
                 }
-                gateway.retire(self)
-                connection.closeAfterFlush(.local("websocket closed"))
             }
         }
         pendingActions.removeAll(keepingCapacity: true)
@@ -167,6 +176,25 @@ final class WebSocketSession: GatewaySession {
         case .leaving:
             break
         }
+    }
+
+    /// The first message, the join, passed `limits.maxJoinBytes`: refused with
+    /// TCP's words for an oversized join, as a text message and then a close
+    /// frame with 1009, the code for a message too big (RFC 6455 §7.4.1). The
+    /// machine sent no close frame for it, so these are the last frames.
+    private func refuseOversizedJoin(limit: Int) {
+        guard var machine else { return }
+        let error = JoinError.tooLarge(max: limit)
+        gateway.metrics.refused(.invalidJoin)
+        Log.info("join refused", ["conn": conn, "addr": addressText, "reason": error.message])
+        connection.write(machine.encodeFrame(opcode: .text, payload: errorMessage(error.message)))
+        connection.write(
+            machine.encodeFrame(
+                opcode: .close,
+                payload: WebSocketFrame.closePayload(code: WebSocketCloseCode.messageTooBig, reason: error.message)))
+        self.machine = machine
+        gateway.retire(self)
+        connection.closeAfterFlush(.local(error.message))
     }
 
     /// Each line of the message is one chat line; a final `\n` ends the last
@@ -216,6 +244,16 @@ final class WebSocketSession: GatewaySession {
         }
     }
 
+    override func refuseForAddress(_ message: String) {
+        guard machine == nil else {
+            sendError(message, close: true, code: WebSocketCloseCode.policyViolation)
+            return
+        }
+        // Before the upgrade the refusal is plain HTTP (RFC 6585 §4).
+        respondAndClose(
+            HTTPResponse.bytes(status: 429, reason: "Too Many Requests", body: "error: \(message)\n"), reason: message)
+    }
+
     override func appendFramed(_ message: UnsafeRawBufferPointer, addNewline: Bool, into buffer: inout [UInt8]) {
         // Server frames are never masked (RFC 6455 §5.1) and these are whole
         // messages, so the frame is the header and the bytes.
@@ -235,7 +273,8 @@ final class WebSocketSession: GatewaySession {
         connection.closeAfterFlush(.local("gateway stopping"))
     }
 
-    /// One round of dead-peer detection; false if the peer is dead and closed.
+    /// One round of dead-peer detection; false if the peer is dead and is being
+    /// closed (its session retired at once, the close frame still flushed).
     func pingRound() -> Bool {
         guard var machine, machine.canSendData else { return true }
         if awaitingPong {
@@ -243,7 +282,9 @@ final class WebSocketSession: GatewaySession {
             connection.write(machine.initiateClose(code: WebSocketCloseCode.goingAway, reason: "ping timeout"))
             self.machine = machine
             gateway.retire(self)
-            connection.close(.local("ping timeout"))
+            // After a flush, so the close frame reaches the peer if it is still
+            // there; a dead peer's full window is not waited on for long.
+            connection.closeAfterFlush(.local("ping timeout"), timeoutMilliseconds: 1000)
             return false
         }
         if !sawInput {

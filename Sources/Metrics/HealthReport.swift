@@ -1,5 +1,6 @@
-/// What `/healthz` says: healthy when the router and every gateway run and
-/// every gateway's link to the router is up; otherwise each problem, named.
+/// What `/healthz` says: healthy when the router, the history store and every
+/// gateway run, the router reaches what it keeps rooms in (Redis, the store)
+/// and every gateway's link to the router is up; otherwise each problem, named.
 public struct HealthReport: Equatable, Sendable {
     /// Problems in process order, e.g. `router down`, `ws-gateway-1 not linked to the router`.
     public let problems: [String]
@@ -17,6 +18,12 @@ public struct HealthReport: Equatable, Sendable {
             case .supervisor:
                 continue
             case .router:
+                if !sample.isUp {
+                    problems.append("\(sample.name) down")
+                } else if sample.gauge(.backingUp) != 1 {
+                    problems.append("\(sample.name) cannot commit to Redis or the history store")
+                }
+            case .store:
                 if !sample.isUp { problems.append("\(sample.name) down") }
             case .gateway:
                 if !sample.isUp {

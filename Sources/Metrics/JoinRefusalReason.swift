@@ -15,6 +15,12 @@ public enum JoinRefusalReason: Int, CaseIterable, Sendable {
     case draining
     /// The router refused it for another reason.
     case other
+    /// Tokens are required and this one was missing, invalid, expired or
+    /// not for this name or room.
+    case unauthorized
+    /// The client's address held too many connections, or joined too often
+    /// (-max-connections-per-ip, -joins-per-ip).
+    case addressLimit
 
     /// The label value.
     public var labelValue: String {
@@ -26,6 +32,8 @@ public enum JoinRefusalReason: Int, CaseIterable, Sendable {
         case .busy: return "busy"
         case .draining: return "draining"
         case .other: return "other"
+        case .unauthorized: return "unauthorized"
+        case .addressLimit: return "address_limit"
         }
     }
 

@@ -31,6 +31,8 @@ public enum Metric: Int, CaseIterable, Sendable {
     case historyLines
     case historyBytes
     case linesOrdered
+    case backingUp
+    case backingRoundTrip
     // The supervisor, about every process.
     case childUp
     case childRestarts
@@ -96,6 +98,16 @@ public enum Metric: Int, CaseIterable, Sendable {
             .init("machat_history_bytes", .gauge, .slot(.router), help: "Memory of the rooms' history, in bytes.")
         case .linesOrdered:
             .init("machat_lines_ordered_total", .counter, .slot(.router), help: "Lines the router's engine ordered.")
+        case .backingUp:
+            .init(
+                "machat_backing_up", .gauge, .slot(.router),
+                help:
+                    "1 while the service the router keeps rooms in (every Redis shard with -redis, the history store "
+                    + "with -data-dir) is reachable and committing, else 0; always 1 with neither.")
+        case .backingRoundTrip:
+            .init(
+                "machat_backing_round_trip_seconds", .histogram(.roundTripMicroseconds), .slot(.router),
+                help: "Time from the router sending a batch of operations to Redis or the history store to its answer.")
         case .childUp:
             .init("machat_child_up", .gauge, .supervisor(.up), help: "1 while the child process runs, else 0.")
         case .childRestarts:

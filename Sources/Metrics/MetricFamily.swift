@@ -4,6 +4,9 @@ public enum ProcessRole: Sendable, Equatable {
     case supervisor
     case router
     case gateway
+    /// The history store (`machat-store`): no slot cells, only what the
+    /// supervisor knows about it (up, restarts, memory, CPU).
+    case store
 }
 
 /// A value the supervisor knows about every process it runs, read when it
@@ -46,6 +49,15 @@ public struct MetricBuckets: Sendable, Equatable {
             500_000_000, 1_000_000_000, 2_500_000_000, 5_000_000_000,
         ],
         unitNanoseconds: 1_000_000)
+
+    /// Round trips to a local service, from 50 µs to 10 s, for observations
+    /// in microseconds (a Redis or SQLite answer is usually well under 1 ms).
+    public static let roundTripMicroseconds = MetricBuckets(
+        boundsNanoseconds: [
+            50_000, 100_000, 250_000, 500_000, 1_000_000, 2_500_000, 5_000_000, 10_000_000, 25_000_000, 50_000_000,
+            100_000_000, 250_000_000, 500_000_000, 1_000_000_000, 2_500_000_000, 5_000_000_000, 10_000_000_000,
+        ],
+        unitNanoseconds: 1_000)
 }
 
 /// A label with a small fixed set of values, each with its own cell.

@@ -6,6 +6,8 @@ public struct RouterMetrics {
     public let historyLines: MetricGauge
     public let historyBytes: MetricGauge
     public let linesOrdered: MetricCounter
+    public let backingUp: MetricGauge
+    public let backingRoundTrip: MetricHistogram
 
     public init(slot: MetricsSlot) {
         self.slot = slot
@@ -14,5 +16,7 @@ public struct RouterMetrics {
         historyLines = slot.gauge(.historyLines)
         historyBytes = slot.gauge(.historyBytes)
         linesOrdered = slot.counter(.linesOrdered)
+        backingUp = slot.gauge(.backingUp)
+        backingRoundTrip = slot.histogram(.backingRoundTrip)
     }
 }

@@ -62,6 +62,11 @@ public enum ProcessSpawner {
         return "killed by signal \(signal)"
     }
 
+    /// The exit code from a waitpid status; nil if a signal ended the process.
+    public static func exitCode(status: Int32) -> Int32? {
+        status & 0x7F == 0 ? (status >> 8) & 0xFF : nil
+    }
+
     /// The directory holding this executable (/proc/self/exe), where the
     /// sibling executables are.
     public static func executableDirectory() -> String {

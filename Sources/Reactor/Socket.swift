@@ -71,6 +71,27 @@ public enum Socket {
         }
     }
 
+    /// The address of a connected socket's peer (getpeername(2)); nil if
+    /// the peer is already gone (ENOTCONN) or the socket is not IP.
+    public static func peerAddress(_ fd: FileDescriptor) -> SocketAddress? {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let result = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(fd.rawValue, $0, &length) }
+        }
+        guard result == 0, Int32(storage.ss_family) == AF_INET || Int32(storage.ss_family) == AF_INET6 else { return nil }
+        return SocketAddress(storage: storage, length: length)
+    }
+
+    /// Makes the coming close(2) abortive: SO_LINGER on with a zero timeout
+    /// drops whatever is still queued for the peer and sends a RST instead
+    /// of a FIN (socket(7), tcp(7)), so the peer learns at once that the
+    /// connection is gone rather than after reading everything queued.
+    public static func setResetOnClose(_ fd: FileDescriptor) {
+        var option = linger(l_onoff: 1, l_linger: 0)
+        _ = setsockopt(fd.rawValue, SOL_SOCKET, SO_LINGER, &option, socklen_t(MemoryLayout<linger>.size))
+    }
+
     /// Disables Nagle: chat lines are small and latency matters.
     public static func setNoDelay(_ fd: FileDescriptor) {
         var one: Int32 = 1

@@ -73,6 +73,23 @@ public struct SocketAddress: Sendable, CustomStringConvertible {
         }
     }
 
+    /// Calls `body` with the IP address's bytes in network order (4 for
+    /// IPv4, 16 for IPv6); nil for another family.
+    public func withIPAddressBytes<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R? {
+        withUnsafeBytes(of: storage) { raw in
+            switch family {
+            case AF_INET:
+                let offset = MemoryLayout<sockaddr_in>.offset(of: \sockaddr_in.sin_addr)!
+                return body(UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + 4)]))
+            case AF_INET6:
+                let offset = MemoryLayout<sockaddr_in6>.offset(of: \sockaddr_in6.sin6_addr)!
+                return body(UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + 16)]))
+            default:
+                return nil
+            }
+        }
+    }
+
     /// True for 127.0.0.0/8 and ::1.
     public var isLoopback: Bool {
         withUnsafeBytes(of: storage) { raw in

@@ -165,6 +165,14 @@ public final class StreamConnection: EventHandler, Flushable {
 
     private func finishClose() {
         loop.deregister(fd)
+        if case .slowConsumer = closeReason {
+            // Megabytes may sit in the kernel's send queue for a peer that
+            // reads slowly: a plain close would keep feeding them to it for
+            // seconds and it would not notice the cut until it had read them
+            // all. An abortive close drops them and tells it at once (RST).
+            // Every other close stays graceful, so a last `error:` line arrives.
+            Socket.setResetOnClose(fd)
+        }
         fd.close()
         outbound.reset()
         let delegate = self.delegate

@@ -1,38 +1,79 @@
 import Reactor
 import RouterProtocol
+import StoreClient
+import StoreProtocol
 
 /// The one-node room engine: names and presence from the `RoomDirectory`,
-/// offsets and history in a `RoomLog` per room, all in this process's memory.
+/// offsets and history in a `RoomLog` per room, in this process's memory.
 /// Every answer is given at once. A log outlives its room's last member
-/// until its lines expire; a router restart loses the logs, so every room
-/// starts a new epoch.
+/// until its lines expire.
+///
+/// Without a store a router restart loses the logs, so every room starts a
+/// new epoch. With one (`StoreLink` to machat-store, SQLite) every line is
+/// also sent to the store, off this loop and batched; the logs are loaded
+/// back at start, and a line counts as complete (acknowledged to its
+/// gateway) only once the store has committed it. Delivery never waits for
+/// the disk.
 public final class MemoryEngine: RoomEngine {
     let directory: RoomDirectory
     public let limits: HistoryLimits
-    private unowned(unsafe) var events: RoomEngineEvents!
+    unowned(unsafe) var events: RoomEngineEvents!
     /// Every log held, by room name, with or without members.
     private(set) var logs: [String: RoomLog] = [:]
     /// Least recently active first; a log moves to the end when it gets a line.
     private var oldest: RoomLog?
     private var newest: RoomLog?
     /// Memory of every log together, in bytes.
-    public private(set) var totalBytes = 0
+    public internal(set) var totalBytes = 0
     /// True while the memory bound is forcing evictions (logged once per episode).
     private var evictingForMemory = false
     /// The wall clock in milliseconds; tests substitute their own.
-    private let clock: () -> UInt64
+    let clock: () -> UInt64
+    /// The durable copy of the logs, if any.
+    let store: StoreLink?
+    /// False until the store's logs are loaded: gateways wait meanwhile.
+    var loaded: Bool
+    /// Lines ordered and delivered, waiting for the store to commit them
+    /// (tickets ascend); their frames are acknowledged then.
+    var awaitingCommit: [(ticket: StoreTicket, token: CompletionToken)] = []
+    var awaitingHead = 0
+    /// The highest sequence stored per gateway process: a line a gateway
+    /// resends after a router restart that the store already holds is
+    /// acknowledged without being ordered again.
+    var storedSequences: [UInt64: UInt64] = [:]
+    /// When loading started, for the log line.
+    var loadStartedAt: UInt64 = 0
+    var wasBackedUp = false
 
-    public init(directory: RoomDirectory, limits: HistoryLimits, clock: @escaping () -> UInt64 = WallClock.milliseconds) {
+    public init(
+        directory: RoomDirectory, limits: HistoryLimits, store: StoreLink? = nil,
+        clock: @escaping () -> UInt64 = WallClock.milliseconds
+    ) {
         self.directory = directory
         self.limits = limits
         self.clock = clock
+        self.store = store
+        self.loaded = store == nil
     }
 
     public func attach(_ events: RoomEngineEvents) {
         self.events = events
+        guard let store else { return }
+        store.delegate = self
+        loadStartedAt = MonotonicClock.now()
+        store.start()
+        store.load()
+        wasBackedUp = true
     }
 
-    public var isBackedUp: Bool { false }
+    /// Gateways wait while the logs load, and while the store is so far
+    /// behind that it holds its maximum of uncommitted lines.
+    public var isBackedUp: Bool { !loaded || (store?.isOverLimit ?? false) }
+
+    public var isBackingHealthy: Bool {
+        guard let store else { return true }
+        return loaded && store.state.isUp && store.storeStatus == .healthy && !store.isStalled
+    }
 
     /// Lines held in every log.
     public var lineCount: Int { logs.values.reduce(0) { $0 + $1.count } }
@@ -120,6 +161,11 @@ public final class MemoryEngine: RoomEngine {
         let room = member.room
         let log = room.log!
         let now = clock()
+        if store != nil, sequence > 0, let stored = storedSequences[member.gatewayInstance], sequence <= stored {
+            // Stored before the router restarted; its gateway resent it
+            // because the acknowledgement was lost with the old router.
+            return true
+        }
         let offset: UInt64
         if limits.linesPerRoom > 0 {
             let before = log.bytes
@@ -134,10 +180,24 @@ public final class MemoryEngine: RoomEngine {
             offset = log.skip()
             log.lastActive = now
         }
-        member.nameBytes.withUnsafeBytes {
-            events.ordered(room: room, offset: offset, time: now, name: $0, text: text)
+        guard let store else {
+            member.nameBytes.withUnsafeBytes { events.ordered(room: room, offset: offset, time: now, name: $0, text: text) }
+            return true
         }
-        return true
+        // To the store first: its link then flushes ahead of the deliveries
+        // it was not behind already (see README, "What durable means").
+        let ticket = member.nameBytes.withUnsafeBytes { name in
+            limits.linesPerRoom > 0
+                ? store.append(
+                    room: room.name, epoch: log.epoch, offset: offset, time: now, name: name, text: text,
+                    gateway: GatewayMark(instance: member.gatewayInstance, sequence: sequence))
+                : store.mark(room: room.name, epoch: log.epoch, lastOffset: offset, time: now)
+        }
+        if sequence > 0 { storedSequences[member.gatewayInstance] = sequence }
+        awaitingCommit.append((ticket, token))
+        member.nameBytes.withUnsafeBytes { events.ordered(room: room, offset: offset, time: now, name: $0, text: text) }
+        noteBackpressure()
+        return false
     }
 
     public func fetch(_ member: Member, after: UInt64, through: UInt64, maxBytes: Int) {
@@ -184,7 +244,7 @@ public final class MemoryEngine: RoomEngine {
     }
 
     /// Drops the lines of `log` older than the TTL.
-    private func expire(_ log: RoomLog, now: UInt64) {
+    func expire(_ log: RoomLog, now: UInt64) {
         let before = log.bytes
         while let time = log.oldestTime, isExpired(time, now: now) { log.evictOldest() }
         totalBytes += log.bytes - before
@@ -198,7 +258,7 @@ public final class MemoryEngine: RoomEngine {
 
     /// Over the memory bound: the least recently active rooms lose their
     /// oldest lines first, until the total fits again.
-    private func enforceMemory() {
+    func enforceMemory() {
         if !evictingForMemory {
             evictingForMemory = true
             Log.warn(
@@ -218,9 +278,22 @@ public final class MemoryEngine: RoomEngine {
 
     private func newLog(named name: String, now: UInt64) -> RoomLog {
         let log = RoomLog(name: name, epoch: Epoch.make(), now: now)
-        logs[name] = log
-        touch(log)
+        adopt(log)
+        // The epoch is durable before the room's first line.
+        store?.mark(room: name, epoch: log.epoch, lastOffset: 0, time: now)
         return log
+    }
+
+    /// Holds `log` (new, or loaded from the store).
+    func adopt(_ log: RoomLog) {
+        logs[log.name] = log
+        totalBytes += log.bytes
+        touch(log)
+    }
+
+    /// Forgets every log (a load that has to start over).
+    func forgetLogs() {
+        for log in Array(logs.values) { drop(log) }
     }
 
     private func drop(_ log: RoomLog) {
@@ -230,7 +303,7 @@ public final class MemoryEngine: RoomEngine {
     }
 
     /// Moves `log` to the most recently active end of the list.
-    private func touch(_ log: RoomLog) {
+    func touch(_ log: RoomLog) {
         guard newest !== log else { return }
         unlist(log)
         log.older = newest

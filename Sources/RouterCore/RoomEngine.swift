@@ -43,6 +43,10 @@ public protocol RoomEngine: AnyObject {
     /// True while the engine cannot take more lines for now; the router
     /// stops reading gateways until `backpressureChanged`.
     var isBackedUp: Bool { get }
+    /// True while the service this engine keeps rooms in (Redis shards, the
+    /// history store) is reachable, in step and committing; always true for
+    /// an engine without one. For `machat_backing_up` and `/healthz`.
+    var isBackingHealthy: Bool { get }
 }
 
 /// What an engine tells the router. The router turns each into frames for
@@ -63,6 +67,9 @@ public protocol RoomEngineEvents: AnyObject {
     func completed(_ token: CompletionToken)
     /// `isBackedUp` changed.
     func backpressureChanged()
+    /// The engine's backing service answered a batch `nanoseconds` after it
+    /// was sent (once per batch, not per line), for the round-trip histogram.
+    func backingAnswered(afterNanoseconds nanoseconds: UInt64)
     /// The log of `room` lost its continuity while members were in it (a
     /// shared store lost its data): every member is told the new epoch, with
     /// the room's member list when its join asked for it.

@@ -7,6 +7,7 @@ extension RouterServer {
     func publishMetrics() {
         metrics.rooms.set(directory.roomCount)
         metrics.members.set(directory.memberCount)
+        metrics.backingUp.set(engine.isBackingHealthy)
         // The memory engine holds the history here; a shared engine's lives elsewhere.
         if let memory = engine as? MemoryEngine {
             metrics.historyLines.set(memory.lineCount)

@@ -2,6 +2,8 @@
 import Metrics
 import Reactor
 import RouterProtocol
+import StoreClient
+import StoreProtocol
 
 /// The router process: accepts gateway links on a Unix-domain socket, hands
 /// joins, lines and leaves to its `RoomEngine`, and fans what the engine
@@ -28,6 +30,8 @@ public final class RouterServer {
         public var history = HistoryLimits()
         /// Share rooms with other nodes through Redis; nil: the memory engine.
         public var redis: RedisEngineSettings?
+        /// The history store's socket (machat-store); nil: history in memory only.
+        public var storeSocketPath: String?
 
         public init(socketPath: String) {
             self.socketPath = socketPath
@@ -57,10 +61,22 @@ public final class RouterServer {
         self.loop = loop
         if let redis = configuration.redis {
             self.engine = try RedisEngine(directory: directory, loop: loop, settings: redis)
+        } else if let storePath = configuration.storeSocketPath {
+            let retention = RetentionSettings(
+                linesPerRoom: UInt32(min(configuration.history.linesPerRoom, Int(UInt32.max))),
+                ttlMilliseconds: configuration.history.ttlMilliseconds)
+            var options = StoreLinkOptions(retention: retention)
+            // Above the gateways' own bound for unacknowledged lines (64 MiB
+            // each by default), so a client past it is told its line was not
+            // accepted before the router would have to pause everyone.
+            options.maxUncommittedBytes = 256 << 20
+            let store = StoreLink(socketPath: storePath, loop: loop, options: options)
+            self.engine = MemoryEngine(directory: directory, limits: configuration.history, store: store)
         } else {
             self.engine = MemoryEngine(directory: directory, limits: configuration.history)
         }
         engine.attach(self)
+        publishMetrics()
     }
 
     /// Binds the socket and runs until SIGTERM/SIGINT.
@@ -379,6 +395,10 @@ extension RouterServer: RoomEngineEvents {
 
     public func backpressureChanged() {
         for link in links.values { updateReadPause(link) }
+    }
+
+    public func backingAnswered(afterNanoseconds nanoseconds: UInt64) {
+        metrics.backingRoundTrip.observe(nanoseconds / 1_000)
     }
 
     public func epochChanged(room: Room, grant: JoinGrant, members: [String]) {

@@ -20,6 +20,9 @@ public enum WebSocketProtocolError: Error, Sendable, Hashable {
     case expectedContinuation
     /// A message (the sum of its fragments) exceeded the configured maximum.
     case messageTooBig
+    /// The first message exceeded its own, smaller maximum
+    /// (`WebSocketStateMachine.maxFirstMessageSize`, here `limit`).
+    case firstMessageTooBig(limit: Int)
     /// A text message was not valid UTF-8 (RFC 6455 §8.1).
     case invalidUTF8InText
     /// A close frame had a one-byte payload (RFC 6455 §5.5.1).
@@ -32,7 +35,7 @@ public enum WebSocketProtocolError: Error, Sendable, Hashable {
     /// The close code to report this error with (RFC 6455 §7.4.1).
     public var closeCode: UInt16 {
         switch self {
-        case .messageTooBig: return WebSocketCloseCode.messageTooBig
+        case .messageTooBig, .firstMessageTooBig: return WebSocketCloseCode.messageTooBig
         case .invalidUTF8InText, .invalidUTF8InCloseReason: return WebSocketCloseCode.invalidPayload
         default: return WebSocketCloseCode.protocolError
         }
@@ -51,6 +54,7 @@ public enum WebSocketProtocolError: Error, Sendable, Hashable {
         case .unexpectedContinuation: return "continuation without a message in progress"
         case .expectedContinuation: return "new message while a fragmented one is in progress"
         case .messageTooBig: return "message too big"
+        case .firstMessageTooBig(let limit): return "first message larger than \(limit) bytes"
         case .invalidUTF8InText: return "text message is not valid utf-8"
         case .truncatedCloseCode: return "close payload of one byte"
         case .invalidCloseCode(let code): return "invalid close code \(code)"

@@ -129,7 +129,9 @@ extension WebSocketStateMachine {
                 guard messageKind == nil else { return .failure(.expectedContinuation) }
                 sizeSoFar = 0
             }
-            guard header.length <= UInt64(maxMessageSize - sizeSoFar) else { return .failure(.messageTooBig) }
+            guard header.length <= UInt64(messageLimit - sizeSoFar) else {
+                return .failure(firstMessageLimited ? .firstMessageTooBig(limit: messageLimit) : .messageTooBig)
+            }
         }
         return .success(opcode)
     }
@@ -156,6 +158,10 @@ extension WebSocketStateMachine {
             let message = messageBytes
             messageBytes = []
             messageKind = nil
+            if firstMessageLimited {
+                firstMessageLimited = false
+                messageLimit = maxMessageSize
+            }
             handle(.message(kind, message))
         }
     }

@@ -5,12 +5,15 @@
 /// reassembles fragmented messages, validates text as UTF-8 as it arrives, answers pings
 /// and runs the closing handshake. Every protocol violation is answered with a close
 /// frame carrying the RFC 6455 §7.4.1 code (1002, 1007 or 1009) and then
-/// `.closeConnection`; after that all input is ignored (`error` says what went wrong).
+/// `.closeConnection` (a first message over `maxFirstMessageSize` gets no close frame from
+/// the machine: the caller sends its own); after that all input is ignored (`error` says
+/// what went wrong).
 ///
 /// Memory: payload bytes are copied once, from the read buffer into the message being
 /// assembled, and unmasked there. A message may be at most `maxMessageSize` bytes in
-/// total, rejected with 1009 as soon as a frame header announces more; besides that the
-/// machine holds at most one 14-byte partial header and one 125-byte control payload.
+/// total (the first one `maxFirstMessageSize`), rejected with 1009 as soon as a frame
+/// header announces more; besides that the machine holds at most one 14-byte partial
+/// header and one 125-byte control payload.
 public struct WebSocketStateMachine: Sendable {
     /// Where the connection is in its lifetime (RFC 6455 §7).
     public enum State: Sendable, Hashable {
@@ -26,6 +29,10 @@ public struct WebSocketStateMachine: Sendable {
     public let role: WebSocketRole
     /// The largest message accepted, summed over its fragments.
     public let maxMessageSize: Int
+    /// The largest first data message, if it has a limit of its own: a protocol that
+    /// opens with a small message (a chat join) so bounds what a peer that has not yet
+    /// said who it is can make us hold. Nil when the first message is like any other.
+    public let maxFirstMessageSize: Int?
     /// The current state.
     public internal(set) var state: State = .open
     /// The protocol violation that failed the connection, if any (for logs).
@@ -34,6 +41,13 @@ public struct WebSocketStateMachine: Sendable {
     public internal(set) var peerCloseCode: UInt16?
 
     var maskingKeys: MaskingKeySource
+
+    // The limit the next data frame header is checked against: `maxFirstMessageSize`
+    // until the first message is delivered, then `maxMessageSize`. Switching when the
+    // message completes (not when the caller has handled it) keeps the limit right for
+    // frames that arrive in the same read as the first message.
+    var messageLimit: Int
+    var firstMessageLimited: Bool
 
     // The frame being read (RFC 6455 §5.2).
     var headerBuffer: [UInt8] = []
@@ -63,13 +77,24 @@ public struct WebSocketStateMachine: Sendable {
     /// - Parameters:
     ///   - role: `.server` requires masked frames and sends unmasked ones; `.client` the reverse.
     ///   - maxMessageSize: the largest message accepted; bigger ones fail the connection with 1009.
+    ///   - maxFirstMessageSize: a smaller limit for the first data message, at most
+    ///     `maxMessageSize`. A first message over it fails the connection with
+    ///     `.firstMessageTooBig` (1009) but the machine sends no close frame: the caller
+    ///     knows what the first message is for and sends its own refusal and close.
     ///   - maskingSeed: for `.client` only: nil (the default) draws each masking key from the
     ///     system's secure random generator, as RFC 6455 §5.3 requires; a seed gives a
     ///     reproducible key sequence for tests.
-    public init(role: WebSocketRole, maxMessageSize: Int = 1 << 20, maskingSeed: UInt64? = nil) {
+    public init(
+        role: WebSocketRole, maxMessageSize: Int = 1 << 20, maxFirstMessageSize: Int? = nil, maskingSeed: UInt64? = nil
+    ) {
         precondition(maxMessageSize >= 0, "maxMessageSize is never negative")
+        precondition(
+            (0...maxMessageSize).contains(maxFirstMessageSize ?? 0), "maxFirstMessageSize is from 0 to maxMessageSize")
         self.role = role
         self.maxMessageSize = maxMessageSize
+        self.maxFirstMessageSize = maxFirstMessageSize
+        self.messageLimit = maxFirstMessageSize ?? maxMessageSize
+        self.firstMessageLimited = maxFirstMessageSize != nil
         self.maskingKeys = MaskingKeySource(seed: maskingSeed)
     }
 
@@ -156,7 +181,8 @@ public struct WebSocketStateMachine: Sendable {
     }
 
     /// Fails the connection (RFC 6455 §7.1.7): a close frame with the error's code if we
-    /// have not sent one yet, then `.closeConnection`.
+    /// have not sent one yet (none for `.firstMessageTooBig`: the caller sends its
+    /// own), then `.closeConnection`.
     mutating func fail(_ error: WebSocketProtocolError, _ handle: (WebSocketAction) -> Void) {
         self.error = error
         let wasOpen = state == .open
@@ -166,7 +192,9 @@ public struct WebSocketStateMachine: Sendable {
         messageBytes = []
         controlPayload = []
         headerBuffer = []
-        if wasOpen {
+        var callerCloses = false
+        if case .firstMessageTooBig = error { callerCloses = true }
+        if wasOpen && !callerCloses {
             handle(
                 .send(
                     encodeFrame(opcode: .close, payload: WebSocketFrame.closePayload(code: error.closeCode, reason: ""))

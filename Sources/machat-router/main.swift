@@ -20,6 +20,7 @@ let flags = CommandLineFlags.parse(
             "after a start, relay no line until N gateways have rejoined their members (machat passes its gateway count)"),
         FlagSpec("rejoin-window", "MS", default: "2000", "the longest to wait for those gateways"),
         FlagSpec("node-id", "ID", "this node's name in Redis (machat passes one per run; default: random)"),
+        FlagSpec("store", "PATH", "the history store's socket (machat-store); without it history is kept in memory only"),
     ] + RouterCommand.historySpecs + RouterCommand.redisSpecs)
 if let raw = getenv("MACHAT_SUPERVISOR_PID"), let parent = pid_t(String(cString: raw)) {
     ProcessLifetime.dieWithParent(expectedParent: parent)
@@ -31,6 +32,8 @@ do {
     configuration.expectedGateways = flags.int("gateways", program: program)
     configuration.rejoinWindowMilliseconds = flags.int("rejoin-window", program: program)
     configuration.history = RouterCommand.historyLimits(from: flags, program: program)
+    let store = flags.string("store")
+    configuration.storeSocketPath = store.isEmpty ? nil : store
     configuration.redis = RouterCommand.redisSettings(
         from: flags, program: program, nodeID: flags.string("node-id"), history: configuration.history)
     let server = try RouterServer(configuration: configuration)

@@ -8,6 +8,7 @@ final class ChildProcess {
     enum Role {
         case router
         case gateway
+        case store
     }
 
     let name: String

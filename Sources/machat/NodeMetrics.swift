@@ -13,9 +13,10 @@ final class NodeMetrics: MetricsSource {
     var isStopping = false
 
     /// Creates the region, gives every child its slot, and starts serving.
-    init(address text: String, router: ChildProcess, gateways: [ChildProcess], loop: EventLoop) throws {
+    init(address text: String, router: ChildProcess, gateways: [ChildProcess], store: ChildProcess?, loop: EventLoop) throws {
         let address = try SocketAddress.resolve(text, passive: true)[0]
-        children = [router] + gateways
+        // The store writes no cells; its slot only keeps the indexes simple.
+        children = [router] + gateways + (store.map { [$0] } ?? [])
         region = try MetricsRegion.createShared(slots: children.count)
         for (index, child) in children.enumerated() {
             child.metricsRegion = region.file
@@ -35,11 +36,16 @@ final class NodeMetrics: MetricsSource {
     func processSamples() -> [ProcessSample] {
         var samples = [ProcessSample(name: "machat", role: .supervisor, statistics: ProcessStatistics.read(pid: getpid()))]
         for child in children {
-            let isRouter = child.role == .router
+            let role: ProcessRole
+            switch child.role {
+            case .router: role = .router
+            case .gateway: role = .gateway
+            case .store: role = .store
+            }
             samples.append(
                 ProcessSample(
-                    name: child.name, role: isRouter ? .router : .gateway,
-                    protocolName: isRouter ? nil : (child.name.hasPrefix("ws-") ? "ws" : "tcp"),
+                    name: child.name, role: role,
+                    protocolName: role == .gateway ? (child.name.hasPrefix("ws-") ? "ws" : "tcp") : nil,
                     cells: region.cells(ofSlot: child.metricsSlot), isUp: child.pid != nil, restarts: child.restarts,
                     statistics: child.pid.flatMap { ProcessStatistics.read(pid: $0) }))
         }

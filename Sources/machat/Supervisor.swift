@@ -1,5 +1,6 @@
 @preconcurrency import Glibc
 import Reactor
+import Store
 
 /// The `machat` process: owns the runtime directory and the listening
 /// sockets, starts the router and then the gateways, restarts any child that
@@ -19,6 +20,10 @@ final class Supervisor {
         var routerArguments: [String]
         /// `-metrics ADDR`: serve /metrics and /healthz there; empty: off.
         var metricsAddress = ""
+        /// Where history is kept on disk (`-data-dir`); nil: memory only.
+        var dataDirectory: String?
+        /// Flags passed on to machat-store.
+        var storeArguments: [String] = []
     }
 
     private enum Phase {
@@ -39,6 +44,14 @@ final class Supervisor {
     private var rollingQueue: [ChildProcess] = []
     private var rollingCurrent: ChildProcess?
     private var socketPath: String { "\(configuration.runtimeDirectory)/router.sock" }
+    private var storeSocketPath: String { "\(configuration.runtimeDirectory)/store.sock" }
+    /// The history store, with `-data-dir`.
+    private var store: ChildProcess?
+    /// Held while machat runs: a second machat on the same data directory refuses.
+    private var dataLock: DataDirectoryLock?
+    /// Set when machat stops because it cannot work (e.g. an unusable database).
+    private var exitStatus: Int32 = 0
+    private var children: [ChildProcess] { [router!] + gateways + (store.map { [$0] } ?? []) }
     /// With `-metrics`: the region the children count into and the endpoint.
     private var metrics: NodeMetrics?
     /// Listening sockets systemd passed (socket activation), by name (`tcp`, `ws`).
@@ -84,6 +97,25 @@ final class Supervisor {
             fd.close()
         }
         activatedSockets = [:]
+        var storeArguments: [String] = []
+        if let dataDirectory = configuration.dataDirectory {
+            do {
+                try DataDirectory.ensure(dataDirectory)
+                dataLock = try DataDirectoryLock(directory: dataDirectory)
+            } catch {
+                Log.error("cannot use the data directory", ["dir": dataDirectory, "error": "\(error)"])
+                RuntimeDirectory.remove(configuration.runtimeDirectory)
+                return 1
+            }
+            Log.info("history kept in", ["db": DataDirectory.databasePath(in: dataDirectory)])
+            store = ChildProcess(
+                name: "store", role: .store, executable: "\(directory)/machat-store",
+                arguments: ["-socket", storeSocketPath, "-data-dir", dataDirectory] + configuration.storeArguments,
+                listener: nil)
+            storeArguments = ["-store", storeSocketPath]
+        } else {
+            Log.info("history kept in memory only (-data-dir none, or -redis)")
+        }
         router = ChildProcess(
             name: "router", role: .router, executable: "\(directory)/machat-router",
             arguments: [
@@ -91,7 +123,7 @@ final class Supervisor {
                 // One name per machat run: a restarted router is the same node
                 // to the others (its members are replayed, not duplicated).
                 "-node-id", nodeID,
-            ] + configuration.routerArguments,
+            ] + storeArguments + configuration.routerArguments,
             listener: nil)
         for index in 0..<configuration.tcpGateways {
             gateways.append(
@@ -120,7 +152,7 @@ final class Supervisor {
         }
         if !configuration.metricsAddress.isEmpty {
             do {
-                metrics = try NodeMetrics(address: configuration.metricsAddress, router: router, gateways: gateways, loop: loop)
+                metrics = try NodeMetrics(address: configuration.metricsAddress, router: router, gateways: gateways, store: store, loop: loop)
             } catch {
                 Log.error(
                     "cannot serve metrics", ["addr": configuration.metricsAddress, "flag": "-metrics", "error": "\(error)"])
@@ -136,12 +168,18 @@ final class Supervisor {
             Log.error("cannot watch signals", ["error": error])
             return 1
         }
-        start(router)
-        waitForRouter(deadline: MonotonicClock.now() + 10_000_000_000)
+        if let store {
+            start(store)
+            waitForStore(deadline: MonotonicClock.now() + 30_000_000_000)
+        } else {
+            start(router)
+            waitForRouter(deadline: MonotonicClock.now() + 10_000_000_000)
+        }
         loop.run()
         RuntimeDirectory.remove(configuration.runtimeDirectory)
+        dataLock = nil
         Log.info("stopped")
-        return 0
+        return exitStatus
     }
 
     /// Binds a listening socket and moves it above the descriptor numbers
@@ -169,6 +207,25 @@ final class Supervisor {
             Log.error("cannot listen", ["addr": text, "flag": "-\(kind)", "error": "\(error)"])
         }
         return nil
+    }
+
+    /// Polls the store's socket until it accepts (its database is open and
+    /// checked), then starts the router.
+    private func waitForStore(deadline: UInt64) {
+        guard phase == .starting else { return }
+        if let fd = try? Socket.connectUnix(path: storeSocketPath) {
+            fd.close()
+            start(router)
+            waitForRouter(deadline: MonotonicClock.now() + 10_000_000_000)
+            return
+        }
+        if MonotonicClock.now() > deadline {
+            Log.error("the history store did not come up within 30 s; stopping")
+            exitStatus = 1
+            stop()
+            return
+        }
+        loop.schedule(afterMilliseconds: 10) { [unowned self] in waitForStore(deadline: deadline) }
     }
 
     /// Polls the router's socket until it accepts, then starts the gateways.
@@ -221,7 +278,7 @@ final class Supervisor {
         case SIGTERM, SIGINT:
             if phase == .stopping {
                 Log.warn("second stop signal; killing children now")
-                for child in [router!] + gateways { child.signal(SIGKILL) }
+                for child in children { child.signal(SIGKILL) }
             } else {
                 Log.info("stopping", ["signal": signal])
                 stop()
@@ -239,13 +296,19 @@ final class Supervisor {
             var status: Int32 = 0
             let pid = waitpid(-1, &status, WNOHANG)
             if pid <= 0 { return }
-            guard let child = ([router!] + gateways).first(where: { $0.pid == pid }) else { continue }
+            guard let child = children.first(where: { $0.pid == pid }) else { continue }
             child.pid = nil
             if let (board, slot) = child.accept { board.markAbsent(slot) }
             metrics?.childExited(child)
             if phase == .stopping {
                 Log.info("child exited", ["child": child.name, "how": ProcessSpawner.describe(status: status)])
                 continueStopping()
+            } else if child.role == .store && ProcessSpawner.exitCode(status: status) == Int32(StoreCommand.unusableExitStatus) {
+                // A corrupt database or one in use elsewhere: restarting
+                // would only fail again. Its own log line says why.
+                Log.error("the history store cannot use its database; stopping (see the store's error above)")
+                exitStatus = 1
+                stop()
             } else if child.restartImmediately {
                 Log.info(
                     "child exited for rolling restart", ["child": child.name, "how": ProcessSpawner.describe(status: status)])
@@ -297,7 +360,7 @@ final class Supervisor {
     private func stop() {
         phase = .stopping
         metrics?.isStopping = true
-        for child in [router!] + gateways {
+        for child in children {
             if let timer = child.restartTimer { loop.cancel(timer) }
             child.restartTimer = nil
         }
@@ -313,6 +376,17 @@ final class Supervisor {
 
     private func continueStopping() {
         guard gateways.allSatisfy({ $0.pid == nil }) else { return }
+        if router.pid == nil, let store, store.pid != nil {
+            // Last: the store commits what the router sent it.
+            store.signal(SIGTERM)
+            loop.schedule(afterMilliseconds: 5000) {
+                if store.pid != nil {
+                    Log.warn("store did not stop in time; killing it")
+                    store.signal(SIGKILL)
+                }
+            }
+            return
+        }
         if router.pid != nil {
             router.signal(SIGTERM)
             loop.schedule(afterMilliseconds: 3000) { [unowned self] in

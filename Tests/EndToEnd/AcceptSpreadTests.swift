@@ -4,7 +4,7 @@ import Testing
 
 /// Several gateways on one listening socket share the connections evenly,
 /// and none refuses a client while a sibling has room.
-@Suite struct AcceptSpreadTests {
+@Suite(.ownThread) struct AcceptSpreadTests {
     /// Established connections on `port` held by each process, from
     /// /proc/net/tcp (local port and state) and each process's descriptors.
     static func connections(on port: UInt16, of pids: [pid_t]) -> [Int] {

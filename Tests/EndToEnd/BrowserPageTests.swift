@@ -7,7 +7,7 @@ import Testing
 /// members of a real `machat`. What a page shows is read from its DOM.
 ///
 /// Set `MACHAT_WRITE_SCREENSHOT=1` to (re)write the README's docs/screenshot-chat.png.
-@Suite(.serialized) struct BrowserPageTests {
+@Suite(.serialized, .ownThread) struct BrowserPageTests {
     static let skipReason = BrowserSession.unavailableReason.map { "skipping the real-browser tests: \($0)" } ?? ""
 
     /// Every message the page shows, in order, as `[offset, "name:text"]`.

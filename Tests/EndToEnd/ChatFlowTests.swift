@@ -1,7 +1,7 @@
 import Testing
 
 /// The basic promise over TCP: every member gets every line, sender included.
-@Suite struct ChatFlowTests {
+@Suite(.ownThread) struct ChatFlowTests {
     @Test func twoMembersReceiveEveryLineInOrder() throws {
         let server = try MachatProcess()
         let mina = try LineClient.joined(port: server.tcpPort, name: "Mina", room: "dev")

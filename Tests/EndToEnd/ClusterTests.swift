@@ -5,7 +5,7 @@ import Testing
 /// Several MaChat nodes sharing rooms through a real redis-server: one order
 /// per room across nodes, names and presence cluster-wide, history and
 /// resume from any node, and what happens when Redis or a node dies.
-@Suite(.serialized) struct ClusterTests {
+@Suite(.serialized, .ownThread) struct ClusterTests {
     /// Three nodes on one Redis.
     private static func cluster(_ redis: RedisProcess, nodes: Int = 3, extra: [String] = []) throws -> [MachatProcess] {
         try (0..<nodes).map { _ in try MachatProcess(["-redis", redis.url, "-redis-lease", "2000"] + extra) }
@@ -234,10 +234,41 @@ import Testing
         }
         // Names were registered again: Ann's is still hers, cluster-wide.
         let thief = try LineClient(port: nodes[1].tcpPort, name: "Ann", room: "r")
-        #expect(thief.readLine(timeout: 10)?.contains("already taken") == true)
+        let refusal = thief.readLine(timeout: 10)
+        #expect(
+            refusal?.contains("already taken") == true,
+            "\(refusal ?? "no answer"); logs:\n\(nodes.map(\.log).joined(separator: "\n"))")
         a.send("after")
         var skipped: [[String: Any]] = []
         #expect(b.next(ofType: "message", timeout: 10, skipped: &skipped)?.text == "after")
+        for node in nodes { #expect(node.stop() == 0) }
+    }
+
+    @Test func aNewcomerWaitsRatherThanTakeTheNameOfAMemberWhoseNodeIsStillComingBackToAnEmptyRedis() throws {
+        try #require(RedisProcess.isAvailable, "redis-server is required: apt-get install redis-server")
+        let redis = try RedisProcess()
+        let nodes = try Self.cluster(redis, nodes: 2)
+        let ann = try JSONChatClient(.tcp, server: nodes[0], name: "Ann", room: "r")
+        #expect(ann.next(timeout: 10)?.type == "welcome")
+        let bo = try JSONChatClient(.tcp, server: nodes[1], name: "Bo", room: "r")
+        #expect(bo.next(timeout: 10)?.type == "welcome")
+        // Ann's node is away (its router stopped) while Redis comes back empty.
+        let router = try #require(nodes[0].children(named: "machat-router").first)
+        kill(router, SIGSTOP)
+        redis.kill9()
+        try redis.restart(keepingData: false)
+        var skipped: [[String: Any]] = []
+        #expect(bo.next(ofType: "welcome", timeout: 15, skipped: &skipped)?["recovered"] as? Bool == false)
+        // Bo's node has registered its members again; Ann's name is free in
+        // Redis, but a newcomer is not given it while Redis recovers.
+        let thief = try JSONChatClient(.tcp, server: nodes[1], name: "Ann", room: "r")
+        #expect(thief.next(timeout: 0.7) == nil, "the newcomer waits")
+        kill(router, SIGCONT)
+        let answer = thief.next(timeout: 10)
+        #expect(answer?.type == "error" && (answer?["message"] as? String)?.contains("already taken") == true, "\(answer ?? [:])")
+        #expect(ann.next(ofType: "welcome", timeout: 15, skipped: &skipped)?["recovered"] as? Bool == false)
+        ann.send("still mine")
+        #expect(bo.next(ofType: "message", timeout: 10, skipped: &skipped)?.text == "still mine")
         for node in nodes { #expect(node.stop() == 0) }
     }
 

@@ -4,7 +4,7 @@ import Testing
 
 /// The seed's example flow with the real example clients, driven through
 /// their stdin and stdout.
-@Suite struct ExampleClientTests {
+@Suite(.ownThread) struct ExampleClientTests {
     @Test func theExampleWebSocketAndTCPClientsChatInOneRoomAndExitCleanly() throws {
         let server = try MachatProcess()
         let bin = MachatProcess.binaries

@@ -3,7 +3,7 @@ import Testing
 
 /// The resilience suites kill processes, time recoveries and flood the
 /// server; they run one at a time so they do not compete for the cores.
-@Suite(.serialized) struct ResilienceTests {}
+@Suite(.serialized, .ownThread) struct ResilienceTests {}
 
 extension ResilienceTests {
     /// kill -9 of one gateway takes down only its own connections.

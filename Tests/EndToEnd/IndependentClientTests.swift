@@ -2,7 +2,7 @@ import Testing
 
 /// Interoperability with a WebSocket client we did not write: Python's
 /// `websockets` (PyPI), chatting with a TCP member.
-@Suite struct IndependentClientTests {
+@Suite(.ownThread) struct IndependentClientTests {
     @Test func pythonWebsocketsClientAndATCPMemberSeeEachOthersLines() throws {
         try #require(
             PythonWebSocketClient.isAvailable,

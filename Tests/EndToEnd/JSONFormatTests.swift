@@ -4,7 +4,7 @@ import Testing
 
 /// The JSON client format end to end: presence, the welcome's member list,
 /// mixed rooms, errors, and every object checked by an independent parser.
-@Suite struct JSONFormatTests {
+@Suite(.ownThread) struct JSONFormatTests {
     @Test func presenceEventsAndTheWelcomeMemberListCoverEveryGatewayAndFormat() throws {
         let server = try MachatProcess()
         var seed: LineClient? = try LineClient.joined(port: server.tcpPort, name: "Zed", room: "p")

@@ -4,7 +4,7 @@ import Testing
 
 /// `machat -metrics`: the node's counters over a real socket, exact after
 /// known traffic, valid for promtool, and `/healthz` following the children.
-@Suite struct MetricsEndpointTests {
+@Suite(.ownThread) struct MetricsEndpointTests {
     private static let gateway = "{process=\"tcp-gateway-1\",protocol=\"tcp\"}"
 
     /// Scrapes until `condition` holds for a scrape (counters may be a few

@@ -4,7 +4,7 @@ import Testing
 
 /// Operations a deployment relies on: dead-peer detection for WebSocket
 /// clients, and gateways started by hand against a running router.
-@Suite struct OperationsTests {
+@Suite(.ownThread) struct OperationsTests {
     @Test func webSocketPeerThatNeverAnswersPingsIsClosedWhileOneThatAnswersStays() throws {
         let server = try MachatProcess(["-ping-interval", "200"], tcpGateways: 1, wsGateways: 1)
         let silent = try WebSocketTestClient.joined(port: server.wsPort, name: "Silent", room: "ops")

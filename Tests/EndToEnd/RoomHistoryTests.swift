@@ -5,7 +5,7 @@ import Testing
 /// Rooms that remember: history on join, resume after a drop, the seam
 /// between history and live lines, and history that outgrows a client's
 /// outbound limit.
-@Suite struct RoomHistoryTests {
+@Suite(.ownThread) struct RoomHistoryTests {
     @Test func historyOnJoinComesInEachFormatOverBothTransportsThenLiveLines() throws {
         let server = try MachatProcess()
         let sender = try LineClient.joined(port: server.tcpPort, name: "Ann", room: "log")

@@ -3,7 +3,7 @@ import Testing
 
 /// After a router restart, a name taken before the crash stays with its
 /// member: replayed joins are handled before joins made during the outage.
-@Suite struct RouterRestartConflictTests {
+@Suite(.ownThread) struct RouterRestartConflictTests {
     @Test func establishedMemberKeepsItsNameOverANewcomerWhoJoinedDuringTheOutage() throws {
         let server = try MachatProcess(tcpGateways: 1, wsGateways: 1)
         let router = try #require(server.children(named: "machat-router").first)

@@ -5,7 +5,7 @@ import Testing
 /// Socket activation without systemd: the test owns the listening sockets,
 /// as systemd would, and starts machat on them twice; a client that
 /// connects while no machat runs waits in the backlog and gets through.
-@Suite struct SocketActivationEndToEndTests {
+@Suite(.ownThread) struct SocketActivationEndToEndTests {
     /// `machat` started as systemd starts a socket-activated service: the
     /// sockets as descriptors 3 and 4, LISTEN_FDS=2, LISTEN_FDNAMES=tcp:ws and
     /// LISTEN_PID set to machat's own pid (by a shell that then execs it).

@@ -3,7 +3,7 @@ import Reactor
 import Testing
 
 /// `machat` as a supervisor: restarts, shutdown, flags, side-by-side instances.
-@Suite struct SupervisorTests {
+@Suite(.ownThread) struct SupervisorTests {
     /// True once `pid` is no longer a live process (gone or a zombie).
     private static func isGone(_ pid: pid_t) -> Bool {
         let stat = MachatProcess.read("/proc/\(pid)/stat")

@@ -2,7 +2,7 @@
 import Testing
 
 /// The TCP chat protocol end to end: joins, lines, rooms, framing.
-@Suite struct TCPChatTests {
+@Suite(.ownThread) struct TCPChatTests {
     @Test func threeMembersSendingAtOnceAllSeeOneOrderWithEachSendersLinesInSequence() throws {
         let server = try MachatProcess()
         let names = ["Ana", "Ben", "Cy"]

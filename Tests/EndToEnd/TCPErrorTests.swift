@@ -2,7 +2,7 @@
 import Testing
 
 /// Bad input over TCP: one `error:` line, then close, and nobody else notices.
-@Suite struct TCPErrorTests {
+@Suite(.ownThread) struct TCPErrorTests {
     /// Reads the refused client's reply: exactly one `error:` line, then EOF.
     private func expectRefused(
         _ client: LineClient, mentioning word: String? = nil, sourceLocation: SourceLocation = #_sourceLocation

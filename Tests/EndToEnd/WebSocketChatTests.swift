@@ -4,7 +4,7 @@ import WebSocket
 
 /// WebSocket members: mixed rooms with TCP, message framing, errors, the
 /// gateway's restart, and the echo endpoint.
-@Suite struct WebSocketChatTests {
+@Suite(.ownThread) struct WebSocketChatTests {
     @Test func aWebSocketMemberAndATCPMemberSeeEachOthersLinesInOrder() throws {
         let server = try MachatProcess()
         let web = try WebSocketTestClient.joined(port: server.wsPort, name: "Web", room: "mixed")

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// The WebSocket gateway's HTTP side: origins, paths, versions.
-@Suite struct WebSocketHandshakeTests {
+@Suite(.ownThread) struct WebSocketHandshakeTests {
     /// Sends `request` over a raw socket and returns the whole response.
     private func exchange(_ request: String, port: UInt16) throws -> String {
         let client = try LineClient(port: port)

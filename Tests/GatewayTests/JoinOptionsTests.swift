@@ -194,9 +194,23 @@ struct JoinOptionsTests {
 
     @Test func unknownKeysAreIgnored() {
         let parsed = request(
-            #""token":"abc","History":"x","Format":7,"presence ":1,"opts":{"format":"xml","history":-1},"list":[1,{"since":-1}]"#
+            #""Token":"abc","History":"x","Format":7,"presence ":1,"opts":{"format":"xml","history":-1},"list":[1,{"since":-1}]"#
         )
         #expect(parsed == JoinRequest(name: "Mina", room: "dev"))
+    }
+
+    @Test func aTokenIsKeptAndLetsTheNameBeLeftOut() {
+        var expected = JoinRequest(name: "Mina", room: "dev")
+        expected.token = "abc"
+        #expect(request(#""token":"abc""#) == expected)
+        var unnamed = JoinRequest(name: "", room: "dev")
+        unnamed.token = "abc"
+        #expect(JoinRequest.parse(Array(#"{"room":"dev","token":"abc"}"#.utf8)) == .success(unnamed))
+        #expect(
+            JoinRequest.parse(Array(#"{"name":"Mina","room":"dev","token":7}"#.utf8))
+                == .failure(.invalidOption(#""token" must be a string (a JWT)"#)))
+        // Without a token the name is required, as before.
+        #expect(JoinRequest.parse(Array(#"{"room":"dev"}"#.utf8)) == .failure(.missingField("name")))
     }
 
     @Test func nameAndRoomAreCheckedBeforeTheOptions() {

@@ -27,6 +27,8 @@ import Testing
         machat_join_refusals_total{process="tcp-gateway-1",protocol="tcp",reason="busy"} 0
         machat_join_refusals_total{process="tcp-gateway-1",protocol="tcp",reason="draining"} 0
         machat_join_refusals_total{process="tcp-gateway-1",protocol="tcp",reason="other"} 0
+        machat_join_refusals_total{process="tcp-gateway-1",protocol="tcp",reason="unauthorized"} 0
+        machat_join_refusals_total{process="tcp-gateway-1",protocol="tcp",reason="address_limit"} 0
         # HELP machat_lines_in_total Lines from clients relayed to the router.
         # TYPE machat_lines_in_total counter
         machat_lines_in_total{process="tcp-gateway-1",protocol="tcp"} 40
@@ -87,14 +89,41 @@ import Testing
         # HELP machat_lines_ordered_total Lines the router's engine ordered.
         # TYPE machat_lines_ordered_total counter
         machat_lines_ordered_total{process="router"} 40
+        # HELP machat_backing_up 1 while the service the router keeps rooms in (every Redis shard with -redis, the history store with -data-dir) is reachable and committing, else 0; always 1 with neither.
+        # TYPE machat_backing_up gauge
+        machat_backing_up{process="router"} 1
+        # HELP machat_backing_round_trip_seconds Time from the router sending a batch of operations to Redis or the history store to its answer.
+        # TYPE machat_backing_round_trip_seconds histogram
+        machat_backing_round_trip_seconds_bucket{process="router",le="0.00005"} 1
+        machat_backing_round_trip_seconds_bucket{process="router",le="0.0001"} 1
+        machat_backing_round_trip_seconds_bucket{process="router",le="0.00025"} 1
+        machat_backing_round_trip_seconds_bucket{process="router",le="0.0005"} 2
+        machat_backing_round_trip_seconds_bucket{process="router",le="0.001"} 2
+        machat_backing_round_trip_seconds_bucket{process="router",le="0.0025"} 3
+        machat_backing_round_trip_seconds_bucket{process="router",le="0.005"} 3
+        machat_backing_round_trip_seconds_bucket{process="router",le="0.01"} 3
+        machat_backing_round_trip_seconds_bucket{process="router",le="0.025"} 3
+        machat_backing_round_trip_seconds_bucket{process="router",le="0.05"} 3
+        machat_backing_round_trip_seconds_bucket{process="router",le="0.1"} 3
+        machat_backing_round_trip_seconds_bucket{process="router",le="0.25"} 3
+        machat_backing_round_trip_seconds_bucket{process="router",le="0.5"} 3
+        machat_backing_round_trip_seconds_bucket{process="router",le="1"} 3
+        machat_backing_round_trip_seconds_bucket{process="router",le="2.5"} 3
+        machat_backing_round_trip_seconds_bucket{process="router",le="5"} 3
+        machat_backing_round_trip_seconds_bucket{process="router",le="10"} 3
+        machat_backing_round_trip_seconds_bucket{process="router",le="+Inf"} 4
+        machat_backing_round_trip_seconds_sum{process="router"} 20.00154
+        machat_backing_round_trip_seconds_count{process="router"} 4
         # HELP machat_child_up 1 while the child process runs, else 0.
         # TYPE machat_child_up gauge
         machat_child_up{process="router"} 1
         machat_child_up{process="tcp-gateway-1"} 1
+        machat_child_up{process="store"} 1
         # HELP machat_child_restarts_total Restarts of a child process after it exited unexpectedly.
         # TYPE machat_child_restarts_total counter
         machat_child_restarts_total{process="router"} 1
         machat_child_restarts_total{process="tcp-gateway-1"} 0
+        machat_child_restarts_total{process="store"} 0
         # HELP process_resident_memory_bytes Resident memory size in bytes.
         # TYPE process_resident_memory_bytes gauge
         process_resident_memory_bytes{process="machat"} 12582912

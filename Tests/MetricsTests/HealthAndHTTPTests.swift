@@ -6,11 +6,16 @@ import WebSocket
 
 /// `/healthz`'s judgement and the endpoint's HTTP answers, without sockets.
 @Suite struct HealthAndHTTPTests {
-    private static func node(routerUp: Bool = true, linked: [Bool] = [true, true], up: [Bool] = [true, true]) -> [ProcessSample] {
+    private static func node(
+        routerUp: Bool = true, backingUp: Bool = true, storeUp: Bool = true, linked: [Bool] = [true, true],
+        up: [Bool] = [true, true]
+    ) -> [ProcessSample] {
         let region = MetricsRegion.makePrivate(slots: 3)
+        region.slot(0).gauge(.backingUp).set(backingUp)
         var samples = [
             ProcessSample(name: "machat", role: .supervisor),
             ProcessSample(name: "router", role: .router, cells: region.cells(ofSlot: 0), isUp: routerUp),
+            ProcessSample(name: "store", role: .store, isUp: storeUp),
         ]
         for (index, name) in ["tcp-gateway-1", "ws-gateway-1"].enumerated() {
             region.slot(index + 1).gauge(.routerLinkUp).set(linked[index])
@@ -34,6 +39,10 @@ import WebSocket
         #expect(report.problems == ["router down", "tcp-gateway-1 not linked to the router", "ws-gateway-1 down"])
         #expect(report.body == "router down, tcp-gateway-1 not linked to the router, ws-gateway-1 down\n")
         #expect(HealthReport(samples: Self.node(), stopping: true).problems == ["machat is stopping"])
+        let cutOff = HealthReport(samples: Self.node(backingUp: false, storeUp: false), stopping: false)
+        #expect(cutOff.problems == ["router cannot commit to Redis or the history store", "store down"])
+        // A router that is down is not also reported as cut off.
+        #expect(HealthReport(samples: Self.node(routerUp: false, backingUp: false), stopping: false).problems == ["router down"])
     }
 
     private static func head(_ method: String, _ target: String) -> HTTPRequestHead {

@@ -8,6 +8,7 @@ import Testing
     final class Node: MetricsSource {
         let region = MetricsRegion.makePrivate(slots: 1)
         var isStopping = false
+        init() { region.slot(0).gauge(.backingUp).set(true) }
         func processSamples() -> [ProcessSample] {
             [ProcessSample(name: "router", role: .router, cells: region.cells(ofSlot: 0))]
         }

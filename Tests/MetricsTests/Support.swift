@@ -30,6 +30,8 @@ func sampleNode(region: MetricsRegion) -> [ProcessSample] {
     router.historyLines.set(40)
     router.historyBytes.set(8192)
     router.linesOrdered.increment(by: 40)
+    router.backingUp.set(true)
+    for microseconds: UInt64 in [40, 300, 1200, 20_000_000] { router.backingRoundTrip.observe(microseconds) }
     let gateway = GatewayMetrics(slot: region.slot(1))
     gateway.connections.set(3)
     gateway.connectionsAccepted.increment(by: 4)
@@ -51,5 +53,6 @@ func sampleNode(region: MetricsRegion) -> [ProcessSample] {
         ProcessSample(
             name: "tcp-gateway-1", role: .gateway, protocolName: "tcp", cells: region.cells(ofSlot: 1), isUp: true,
             restarts: 0, statistics: nil),
+        ProcessSample(name: "store", role: .store, isUp: true, restarts: 0, statistics: nil),
     ]
 }

@@ -47,6 +47,8 @@ private final class EventRecorder: RoomEngineEvents {
                 members: members))
     }
 
+    func backingAnswered(afterNanoseconds nanoseconds: UInt64) {}
+
     func refused(gateway: GatewayID, conn: ConnectionID, reason: String) {
         events.append(.refused(gateway: gateway, conn: conn, reason: reason))
     }

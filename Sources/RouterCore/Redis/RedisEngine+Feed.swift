@@ -178,7 +178,7 @@ extension RedisEngine {
         feed.isFilling = true
         let from = feed.next
         let count = Int(min(through - from + 1, 4096))
-        readStream(room: feed.name, from: from, through: through, count: count) { [unowned self] lines in
+        readStream(room: feed.name, from: from, through: through, count: count) { [unowned self] lines, exhausted in
             feed.isFilling = false
             guard feeds[feed.name] === feed else { return }
             guard let lines else {
@@ -189,7 +189,7 @@ extension RedisEngine {
                 return
             }
             let wanted = lines.filter { $0.offset >= feed.next && $0.offset <= through }
-            if wanted.first.map({ $0.offset > feed.next }) ?? (lines.count < count) {
+            if wanted.first.map({ $0.offset > feed.next }) ?? exhausted {
                 // The stream no longer holds them (trimmed, or a new epoch):
                 // they cannot be delivered; say so and go on after them.
                 let missingThrough = wanted.first.map { $0.offset - 1 } ?? through
@@ -227,7 +227,7 @@ extension RedisEngine {
     func catchUp(_ feed: RoomFeed) {
         guard !feed.isFilling else { return }
         feed.isFilling = true
-        readStream(room: feed.name, from: feed.next, through: UInt64(Int64.max), count: 4096) { [unowned self] lines in
+        readStream(room: feed.name, from: feed.next, through: UInt64(Int64.max), count: 4096) { [unowned self] lines, _ in
             feed.isFilling = false
             guard feeds[feed.name] === feed else { return }
             if let lines { feed.prepend(lines.filter { $0.offset >= feed.next }) }

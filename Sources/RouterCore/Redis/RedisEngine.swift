@@ -58,6 +58,7 @@ public final class RedisEngine: RoomEngine {
     private(set) var scriptHeader: (bytes: [UInt8], count: Int) = ([], 0)
     private let channelPrefix: [UInt8]
     public private(set) var isBackedUp = false
+    public var isBackingHealthy: Bool { shards.allSatisfy(\.isInStep) }
     /// Joins not yet answered, for the wait limit (by member identity).
     private var waitingJoins: [ObjectIdentifier: (member: Member, since: UInt64)] = [:]
 
@@ -103,6 +104,8 @@ public final class RedisEngine: RoomEngine {
     /// How long a gateway process's last sequence is remembered: far longer
     /// than any resend after a failure.
     static let dedupeMilliseconds = 3_600_000
+    /// How often a join for a new name asks again while Redis recovers lost names.
+    static let recoveryRetryMilliseconds = 250
 
     // MARK: Operations
 
@@ -134,12 +137,15 @@ public final class RedisEngine: RoomEngine {
 
     private func enqueueJoin(_ member: Member, operation: RedisShard.Operation) {
         let owner = owner(of: member)
-        shard(of: member.room.name).enqueue(operation, count: 5) { bytes in
+        let isRejoin: Bool
+        if case .rejoin = operation { isRejoin = true } else { isRejoin = false }
+        shard(of: member.room.name).enqueue(operation, count: 6) { bytes in
             Self.appendArgument("J", into: &bytes)
             Self.appendArgument(member.room.name, into: &bytes)
             Self.appendArgument(member.name, into: &bytes)
             Self.appendArgument(owner, into: &bytes)
             Self.appendArgument(member.options.wantsMembers ? "1" : "0", into: &bytes)
+            Self.appendArgument(isRejoin ? "1" : "0", into: &bytes)
         }
     }
 
@@ -187,7 +193,7 @@ public final class RedisEngine: RoomEngine {
             events.history(for: member, batch: HistoryBatch(next: through, done: true))
             return
         }
-        readStream(room: room, from: after + 1, through: through, count: count) { [unowned self] lines in
+        readStream(room: room, from: after + 1, through: through, count: count) { [unowned self] lines, exhausted in
             guard let lines else {
                 // Redis is away: try again shortly; the member keeps waiting.
                 loop.schedule(afterMilliseconds: 200) { [unowned self] in
@@ -219,7 +225,7 @@ public final class RedisEngine: RoomEngine {
             }
             // Done at `through`, or when the stream had nothing more to give.
             batch.next = examined
-            batch.done = examined >= through || (!full && lines.count < count)
+            batch.done = examined >= through || (!full && exhausted)
             if batch.done { batch.next = through }
             events.history(for: member, batch: batch)
         }
@@ -231,18 +237,31 @@ public final class RedisEngine: RoomEngine {
         return now > settings.history.ttlMilliseconds ? now - settings.history.ttlMilliseconds : 0
     }
 
-    /// XRANGE of `room`'s stream; nil if Redis could not be asked.
-    func readStream(room: String, from: UInt64, through: UInt64, count: Int, _ done: @escaping ([StreamLine]?) -> Void) {
-        let key = settings.prefix + "l:" + room
+    /// The lines `from … through` of `room` from its stream, at most about
+    /// `count` of them; nil if Redis could not be asked. `exhausted` is true
+    /// when the stream had nothing more up to `through`.
+    func readStream(
+        room: String, from: UInt64, through: UInt64, count: Int,
+        _ done: @escaping (_ lines: [StreamLine]?, _ exhausted: Bool) -> Void
+    ) {
+        // Entries hold a batch of lines each: ask for enough entries, and
+        // keep only the lines wanted.
+        let entries = max(1, min(count, 256))
         do {
-            try shard(of: room).connection.send("XRANGE", key, "\(from)-0", "\(through)-0", "COUNT", count) { result in
+            try shard(of: room).connection.evalScript(
+                RedisScripts.read, keys: [String](),
+                arguments: [settings.prefix, room, String(from), String(through), String(entries)]
+            ) { result in
                 switch result {
-                case .success(let reply): done(StreamLine.lines(of: reply))
-                case .failure: done(nil)
+                case .success(let reply):
+                    let exhausted = (reply.elements?.count ?? 0) < entries
+                    done(StreamLine.lines(of: reply).filter { $0.offset >= from && $0.offset <= through }, exhausted)
+                case .failure:
+                    done(nil, false)
                 }
             }
         } catch {
-            done(nil)
+            done(nil, false)
         }
     }
 
@@ -275,11 +294,23 @@ public final class RedisEngine: RoomEngine {
     }
 
     private func joinAnswered(_ member: Member, room: Room, result: RESPValue) {
+        let fields = result.elements ?? []
+        let stillHere = member.isPending && directory.member(gateway: member.gateway, conn: member.conn) === member
+        if fields.first?.bytes == Array("wait".utf8), stillHere {
+            // Redis is recovering lost names: ask again shortly (the join
+            // stays in flight, and `tick` still bounds how long it waits).
+            loop.schedule(afterMilliseconds: Self.recoveryRetryMilliseconds) { [unowned self] in
+                if member.isPending && directory.member(gateway: member.gateway, conn: member.conn) === member {
+                    enqueueJoin(member, operation: .join(member, room))
+                } else {
+                    joinAnswered(member, room: room, result: .nullArray)
+                }
+            }
+            return
+        }
         waitingJoins[ObjectIdentifier(member)] = nil
         let feed = feeds[room.name]
         feed?.joinsInFlight -= 1
-        let fields = result.elements ?? []
-        let stillHere = member.isPending && directory.member(gateway: member.gateway, conn: member.conn) === member
         if fields.first?.bytes == Array("ok".utf8) {
             if !stillHere {
                 // Refused for waiting too long, or gone: undo the registration.
@@ -353,7 +384,8 @@ public final class RedisEngine: RoomEngine {
     public func tick() {
         // Joins waiting for an unreachable Redis too long are refused; if one
         // is answered later, its registration is undone (`joinAnswered`).
-        let limit = MonotonicClock.ms(settings.joinWaitMilliseconds)
+        // At least a lease period and a bit: joins wait that long while Redis recovers lost names.
+        let limit = MonotonicClock.ms(max(settings.joinWaitMilliseconds, settings.leaseMilliseconds + 2000))
         let now = MonotonicClock.now()
         for (key, waiting) in waitingJoins where now - waiting.since > limit {
             waitingJoins[key] = nil
@@ -394,7 +426,9 @@ public final class RedisEngine: RoomEngine {
         do {
             try shard.connection.evalScript(
                 RedisScripts.lease, keys: [String](),
-                arguments: [settings.prefix, settings.nodeID, String(settings.leaseMilliseconds)]
+                arguments: [
+                    settings.prefix, settings.nodeID, String(settings.leaseMilliseconds), shard.registered ? "1" : "0",
+                ]
             ) { [unowned self] result in
                 guard case .success(let reply) = result, let fields = reply.elements, fields.count >= 2 else { return }
                 let existed = fields[0].integer ?? 1

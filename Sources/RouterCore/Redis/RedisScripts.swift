@@ -7,8 +7,9 @@ import Redis
 ///
 /// Keys (prefix P, default `machat:`; a room's keys all live on its shard):
 /// - `P m:<room>`  hash: `e` epoch, `s` last offset;
-/// - `P l:<room>`  stream: one entry per line, ID `<offset>-0`, fields
-///   `t` time (ms), `n` name, `x` text; trimmed to about the stream length;
+/// - `P l:<room>`  stream: one entry per room per batch, ID `<first offset>-0`,
+///   fields `t` time (ms) and `b` the batch's lines as channel `M` events;
+///   trimmed by ID (that is, by offset) to about the stream length;
 /// - `P u:<room>`  hash: name → owner `node/generation/instance/conn`;
 /// - `P c:<room>`  channel: each publish is `epoch\n` then events, `M`
 ///   (message) `J`/`L` (presence), length-prefixed (see `RoomChannelMessage`);
@@ -24,7 +25,8 @@ enum RedisScripts {
     ///
     /// ARGV: prefix, stream length, ttl ms, dedupe ttl ms, candidate epoch,
     /// then operations:
-    /// - `J room name owner members(0|1)` → `{'ok', epoch, last, first[, names]}` or `{'taken'}`
+    /// - `J room name owner members(0|1) rejoin(0|1)` → `{'ok', epoch, last, first[, names]}`,
+    ///   `{'taken'}`, or `{'wait'}` for a new name while Redis recovers (see `lease`)
     /// - `S room name owner text instance sequence` → `{'ok', offset}`, `{'dup'}` or `{'gone'}`
     /// - `L room name owner` → `{'ok'}`
     /// - `C node generation` → `{'ok', removed}`: drops the node's members of older generations
@@ -40,7 +42,7 @@ enum RedisScripts {
             local function room(name)
               local r = rooms[name]
               if r then return r end
-              r = {meta = P .. 'm:' .. name, log = P .. 'l:' .. name, users = P .. 'u:' .. name, events = {}, owners = {}}
+              r = {meta = P .. 'm:' .. name, log = P .. 'l:' .. name, users = P .. 'u:' .. name, events = {}, lines = {}, owners = {}}
               local state = redis.call('HMGET', r.meta, 'e', 's')
               if not state[1] then
                 -- No state (new room, expired, or lost with Redis's data): a new epoch.
@@ -63,6 +65,12 @@ enum RedisScripts {
               return o
             end
 
+            local is_recovering
+            local function recovering()
+              if is_recovering == nil then is_recovering = redis.call('EXISTS', P .. 'recovering') == 1 end
+              return is_recovering
+            end
+
             local function parse(owner)
               local node, gen, rest = string.match(owner, '^([^/]+)/(%d+)/(.*)$')
               return node, tonumber(gen), rest
@@ -70,7 +78,10 @@ enum RedisScripts {
 
             local function event(r, kind, name, text)
               if kind == 'M' then
-                r.events[#r.events + 1] = 'M' .. r.seq .. ' ' .. now .. ' ' .. #name .. ' ' .. #text .. ' ' .. name .. text
+                local line = 'M' .. r.seq .. ' ' .. now .. ' ' .. #name .. ' ' .. #text .. ' ' .. name .. text
+                r.events[#r.events + 1] = line
+                r.lines[#r.lines + 1] = line
+                if not r.first then r.first = r.seq end
               else
                 r.events[#r.events + 1] = kind .. now .. ' ' .. #name .. ' ' .. name
               end
@@ -103,18 +114,21 @@ enum RedisScripts {
                   else
                     if seq > 0 then dedupe[key] = seq end
                     r.seq = r.seq + 1
-                    redis.call('XADD', r.log, 'MAXLEN', '~', maxlen, r.seq .. '-0', 't', now, 'n', name, 'x', text)
                     r.dirty = true
                     event(r, 'M', name, text)
                     out[#out + 1] = {'ok', r.seq}
                   end
                 end
               elseif op == 'J' then
-                local r, name, owner, members = room(ARGV[i + 1]), ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
-                i = i + 5
+                local r, name, owner, members, rejoin = room(ARGV[i + 1]), ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5]
+                i = i + 6
                 local current = owner_of(r, name)
                 local ok, announce = true, true
-                if current then
+                if not current and rejoin ~= '1' and recovering() then
+                  -- Redis lost the names moments ago: a free name may still be
+                  -- a member whose node has not registered it again yet.
+                  ok, announce = 'wait', false
+                elseif current then
                   local cn, cg, crest = parse(current)
                   local nn, ng, nrest = parse(owner)
                   if current == owner then
@@ -127,12 +141,14 @@ enum RedisScripts {
                     ok = false
                   end
                 end
-                if not ok then
+                if ok == 'wait' then
+                  out[#out + 1] = {'wait'}
+                elseif not ok then
                   out[#out + 1] = {'taken'}
                 else
                   redis.call('HSET', r.users, name, owner)
                   r.owners[name] = owner
-                  redis.call('SADD', P .. 'n:' .. parse(owner) .. ':rooms', ARGV[i - 4])
+                  redis.call('SADD', P .. 'n:' .. parse(owner) .. ':rooms', ARGV[i - 5])
                   r.dirty = true
                   if announce then event(r, 'J', name) end
                   local first = redis.call('XRANGE', r.log, '-', '+', 'COUNT', 1)
@@ -188,6 +204,12 @@ enum RedisScripts {
             for key, seq in pairs(dedupe) do redis.call('SET', P .. 'd:' .. key, seq, 'PX', ddttl) end
             for _, name in ipairs(order) do
               local r = rooms[name]
+              if r.first then
+                -- One stream entry for the room's lines of this batch, and lines
+                -- beyond the stream length go by offset (the entries' IDs).
+                local floor = math.max(1, r.seq - tonumber(maxlen) + 1)
+                redis.call('XADD', r.log, 'MINID', '~', floor, r.first .. '-0', 't', now, 'b', table.concat(r.lines))
+              end
               if r.dirty or r.reset then
                 redis.call('HSET', r.meta, 'e', r.epoch, 's', r.seq)
                 redis.call('PEXPIRE', r.meta, ttl)
@@ -206,16 +228,37 @@ enum RedisScripts {
             return out
             """#)
 
+    /// The stream entries holding offsets `from … through` of a room: the
+    /// entry that holds `from` (it may start before it), then the ones after.
+    ///
+    /// ARGV: prefix, room, from, through, entries → XRANGE's reply.
+    static let read = RedisScript(
+        source: #"""
+            local log = ARGV[1] .. 'l:' .. ARGV[2]
+            local first = redis.call('XREVRANGE', log, ARGV[3] .. '-0', '-', 'COUNT', 1)
+            local start = '-'
+            if first[1] then start = first[1][1] end
+            return redis.call('XRANGE', log, start, ARGV[4] .. '-0', 'COUNT', tonumber(ARGV[5]))
+            """#)
+
     /// The node's lease, and the cleanup of nodes whose lease ran out.
     ///
-    /// ARGV: prefix, node, lease ms → `{existed, reaped members}`; `existed`
-    /// is 0 when the lease was missing (first start, or Redis lost it).
+    /// ARGV: prefix, node, lease ms, registered before (0|1) → `{existed,
+    /// reaped members}`; `existed` is 0 when the lease was missing (first
+    /// start, or Redis lost it). A node that held a lease before and finds
+    /// it gone is about to register its members again: `P recovering` is set
+    /// for a lease period, during which new names wait (`J` answers `wait`)
+    /// so that no newcomer takes a name a member still holds on a node that
+    /// has not come back yet.
     static let lease = RedisScript(
         source: #"""
             local P, node, lease = ARGV[1], ARGV[2], tonumber(ARGV[3])
             local t = redis.call('TIME')
             local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
             local existed = redis.call('EXISTS', P .. 'node:' .. node)
+            if existed == 0 and ARGV[4] == '1' then
+              redis.call('SET', P .. 'recovering', '1', 'PX', lease)
+            end
             redis.call('SET', P .. 'node:' .. node, '1', 'PX', lease)
             redis.call('ZADD', P .. 'nodes', now + lease, node)
             local reaped = 0

@@ -62,6 +62,8 @@ final class RedisShard: RedisConnectionDelegate, RedisSubscriberDelegate {
     private var awaitingResume = false
     /// When the connection went down (monotonic ns), for logs.
     private var downSince: UInt64?
+    /// When the in-flight batch was sent (monotonic ns), for the round-trip histogram.
+    private var sentAt: UInt64 = 0
 
     init(index: Int, url: RedisURL, engine: RedisEngine, loop: EventLoop) throws(RedisError) {
         self.index = index
@@ -81,6 +83,10 @@ final class RedisShard: RedisConnectionDelegate, RedisSubscriberDelegate {
         connection.start()
         subscriber.start()
     }
+
+    /// Both connections are up and settled: batches flow and this node
+    /// hears every publish (`machat_backing_up`).
+    var isInStep: Bool { isReady && subscriberSettled && !awaitingResume }
 
     /// Bytes of operations waiting (collected and in flight).
     var bufferedBytes: Int { building.arguments.count + (inFlight?.arguments.count ?? 0) }
@@ -122,6 +128,7 @@ final class RedisShard: RedisConnectionDelegate, RedisSubscriberDelegate {
     private func send(_ batch: Batch) {
         inFlight = batch
         inFlightLost = false
+        sentAt = MonotonicClock.now()
         let header = engine.scriptHeader
         do {
             try connection.evalScript(
@@ -141,6 +148,7 @@ final class RedisShard: RedisConnectionDelegate, RedisSubscriberDelegate {
         switch result {
         case .success(let reply):
             inFlight = nil
+            engine.events.backingAnswered(afterNanoseconds: MonotonicClock.now() &- sentAt)
             engine.batchCompleted(batch, results: reply.elements ?? [], shard: self)
             flush()
         case .failure(.connectionLost), .failure(.closed), .failure(.notReady):

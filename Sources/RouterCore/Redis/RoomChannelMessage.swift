@@ -17,17 +17,24 @@ struct RoomChannelMessage {
     /// Nil if the payload is not in the format (logged by the caller).
     init?(_ payload: [UInt8]) {
         self.payload = payload
-        guard let newline = payload.firstIndex(of: UInt8(ascii: "\n")) else { return nil }
+        guard let newline = payload.firstIndex(of: UInt8(ascii: "\n")),
+            let events = Self.events(in: payload, from: newline + 1)
+        else { return nil }
         epoch = 0..<newline
+        self.events = events
+    }
+
+    /// The events in `payload` from `start` to its end; nil if malformed.
+    static func events(in payload: [UInt8], from start: Int) -> [Event]? {
         var events: [Event] = []
-        var index = newline + 1
+        var index = start
         while index < payload.count {
             let kind = payload[index]
             index += 1
             switch kind {
             case UInt8(ascii: "M"):
-                guard let offset = Self.number(payload, &index), let time = Self.number(payload, &index),
-                    let nameLength = Self.number(payload, &index), let textLength = Self.number(payload, &index),
+                guard let offset = number(payload, &index), let time = number(payload, &index),
+                    let nameLength = number(payload, &index), let textLength = number(payload, &index),
                     payload.count - index >= Int(nameLength) + Int(textLength)
                 else { return nil }
                 let nameEnd = index + Int(nameLength)
@@ -35,7 +42,7 @@ struct RoomChannelMessage {
                 events.append(.message(offset: offset, time: time, name: index..<nameEnd, text: nameEnd..<textEnd))
                 index = textEnd
             case UInt8(ascii: "J"), UInt8(ascii: "L"):
-                guard let time = Self.number(payload, &index), let nameLength = Self.number(payload, &index),
+                guard let time = number(payload, &index), let nameLength = number(payload, &index),
                     payload.count - index >= Int(nameLength)
                 else { return nil }
                 events.append(.presence(kind: kind, time: time, name: index..<(index + Int(nameLength))))
@@ -44,18 +51,20 @@ struct RoomChannelMessage {
                 return nil
             }
         }
-        self.events = events
+        return events
     }
 
     var epochString: String { String(decoding: payload[epoch], as: UTF8.self) }
 
     /// A decimal number ended by a space (consumed); nil if malformed.
+    /// At most 18 digits: offsets and times fit, and two lengths added as
+    /// `Int` cannot overflow whatever a damaged payload says.
     static func number(_ bytes: [UInt8], _ index: inout Int) -> UInt64? {
         var value: UInt64 = 0
         var digits = 0
         while index < bytes.count, bytes[index] != UInt8(ascii: " ") {
             let digit = bytes[index] &- UInt8(ascii: "0")
-            guard digit < 10, digits < 19 else { return nil }
+            guard digit < 10, digits < 18 else { return nil }
             value = value * 10 + UInt64(digit)
             digits += 1
             index += 1
@@ -73,39 +82,26 @@ struct StreamLine {
     let name: [UInt8]
     let text: [UInt8]
 
-    /// The entries of an XRANGE reply: `[[id, [field, value, …]], …]`;
-    /// entries that are not lines of ours are skipped.
+    /// The lines of an XRANGE reply: `[[id, [field, value, …]], …]`, each
+    /// entry's `b` field holding a batch of lines as channel `M` events.
+    /// Entries that are not ours are skipped.
     static func lines(of reply: RESPValue) -> [StreamLine] {
         guard let entries = reply.elements else { return [] }
         var lines: [StreamLine] = []
-        lines.reserveCapacity(entries.count)
         for entry in entries {
-            guard let parts = entry.elements, parts.count == 2, let id = parts[0].bytes, let fields = parts[1].elements
-            else { continue }
-            guard let offset = idOffset(id) else { continue }
-            var time: UInt64?
-            var name: [UInt8]?
-            var text: [UInt8]?
+            guard let parts = entry.elements, parts.count == 2, let fields = parts[1].elements else { continue }
             var field = 0
             while field + 1 < fields.count {
-                let value = fields[field + 1].bytes
-                switch fields[field].bytes ?? [] {
-                case [UInt8(ascii: "t")]: time = value.flatMap { UInt64(String(decoding: $0, as: UTF8.self)) }
-                case [UInt8(ascii: "n")]: name = value
-                case [UInt8(ascii: "x")]: text = value
-                default: break
+                if fields[field].bytes == [UInt8(ascii: "b")], let batch = fields[field + 1].bytes,
+                    let events = RoomChannelMessage.events(in: batch, from: 0)
+                {
+                    for case .message(let offset, let time, let name, let text) in events {
+                        lines.append(StreamLine(offset: offset, time: time, name: Array(batch[name]), text: Array(batch[text])))
+                    }
                 }
                 field += 2
             }
-            guard let time, let name, let text else { continue }
-            lines.append(StreamLine(offset: offset, time: time, name: name, text: text))
         }
         return lines
-    }
-
-    /// The offset of a stream ID `<offset>-0`.
-    private static func idOffset(_ id: [UInt8]) -> UInt64? {
-        guard let dash = id.firstIndex(of: UInt8(ascii: "-")) else { return nil }
-        return UInt64(String(decoding: id[..<dash], as: UTF8.self))
     }
 }

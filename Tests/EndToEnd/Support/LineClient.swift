@@ -12,6 +12,11 @@ final class LineClient {
         fd = try Socket.connectTCP(try SocketAddress.resolve("\(host):\(port)")[0])
     }
 
+    /// Wraps a socket connected some other way (e.g. from a chosen source address).
+    init(connected fd: FileDescriptor) {
+        self.fd = fd
+    }
+
     /// Connects and sends the join `{"name":…,"room":…}` plus a newline.
     convenience init(port: UInt16, name: String, room: String) throws {
         try self.init(port: port)

@@ -38,7 +38,10 @@ final class MachatProcess {
             [
                 "-tcp", "127.0.0.1:0", "-ws", "127.0.0.1:0", "-runtime-dir", runtimeDirectory,
                 "-tcp-gateways", String(tcpGateways), "-ws-gateways", String(wsGateways),
-            ] + arguments
+            ]
+            // Never the user's data directory, never one shared between
+            // tests: history in memory unless the test gives its own.
+            + (arguments.contains { $0.hasPrefix("-data-dir") } ? [] : ["-data-dir", "none"]) + arguments
         pid = try ProcessSpawner.spawn(
             executable: "\(Self.binaries)/machat", arguments: args, inherit: [(FileDescriptor(rawValue: high), 2)])
         var tcp: UInt16 = 0
@@ -52,6 +55,9 @@ final class MachatProcess {
             if tcp != 0 && (ws != 0 || wsGateways == 0) && ready >= tcpGateways + wsGateways { break }
             if let status = Self.reap(pid) {
                 exitStatus = status
+                // No deinit runs for an object whose init failed: clean up here.
+                RuntimeDirectory.remove(runtimeDirectory)
+                unlink(logPath)
                 throw HarnessError(description: "machat exited early (\(status)):\n\(text)")
             }
             usleep(10_000)
@@ -61,7 +67,10 @@ final class MachatProcess {
         if tcp == 0 || (wsGateways > 0 && ws == 0) {
             kill(pid, SIGKILL)
             _ = waitpid(pid, nil, 0)
-            throw HarnessError(description: "machat did not become ready:\n\(Self.read(logPath))")
+            let text = Self.read(logPath)
+            RuntimeDirectory.remove(runtimeDirectory)
+            unlink(logPath)
+            throw HarnessError(description: "machat did not become ready:\n\(text)")
         }
     }
 
