@@ -1,0 +1,9 @@
+import WebSocket
+
+/// libFuzzer entry: `WebSocketStateMachine` as the client, fed what a
+/// client receives (checks in `WebSocketFuzzer`).
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    WebSocketFuzzer.run(Array(UnsafeRawBufferPointer(start: data, count: size)), role: .client)
+    return 0
+}
