@@ -122,42 +122,69 @@ public enum HistoryCommand {
         find.bind(request.room, at: 1)
         guard try find.step() else { throw HistoryError.noSuchRoom(room: request.room, path: path) }
         let room = find.int64(at: 0)
-        let query: Statement
-        if let since = request.since {
-            query = try database.prepare(
-                "SELECT offset, time, name, text FROM lines WHERE room_id = ?1 AND offset > ?2 ORDER BY offset LIMIT ?3")
-            query.bind(room, at: 1)
-            query.bind(Int64(clamping: since), at: 2)
-            query.bind(Int64(request.limit ?? -1), at: 3)
-        } else if let limit = request.limit {
-            query = try database.prepare(
-                """
-                SELECT offset, time, name, text FROM
-                (SELECT offset, time, name, text FROM lines WHERE room_id = ?1 ORDER BY offset DESC LIMIT ?2) ORDER BY offset
-                """)
-            query.bind(room, at: 1)
-            query.bind(Int64(limit), at: 2)
-        } else {
-            query = try database.prepare("SELECT offset, time, name, text FROM lines WHERE room_id = ?1 ORDER BY offset")
-            query.bind(room, at: 1)
+        // Chunks in offset order; with only a limit, the newest chunks that
+        // hold that many lines, found by their line counts.
+        var fromOffset: UInt64 = request.since ?? 0
+        if request.since == nil, let limit = request.limit {
+            let newest = try database.prepare(
+                "SELECT first_offset, last_offset, line_count FROM chunks WHERE room_id = ?1 ORDER BY first_offset DESC")
+            newest.bind(room, at: 1)
+            var counted = 0
+            while counted < limit, try newest.step() {
+                counted += Int(newest.int64(at: 2))
+                fromOffset = newest.uint64(at: 0) - 1
+            }
+            newest.reset()
+            var skip = max(0, counted - limit)
+            return try printLines(request, room: room, above: fromOffset, skipping: &skip, from: database, output: output)
         }
+        var skip = 0
+        return try printLines(request, room: room, above: fromOffset, skipping: &skip, from: database, output: output)
+    }
+
+    /// Prints the room's lines above `offset` after skipping `skip` of them,
+    /// at most `request.limit`.
+    private static func printLines(
+        _ request: Request, room: Int64, above offset: UInt64, skipping skip: inout Int, from database: Database,
+        output: (UnsafeRawBufferPointer) -> Bool
+    ) throws -> Int {
+        let query = try database.prepare(
+            "SELECT first_offset, last_offset, line_count, lines FROM chunks WHERE room_id = ?1 AND last_offset > ?2 ORDER BY first_offset"
+        )
+        query.bind(room, at: 1)
+        query.bind(Int64(clamping: offset), at: 2)
+        let limit = request.limit ?? Int.max
+        var starts: [Int] = []
         var buffer: [UInt8] = []
         buffer.reserveCapacity(80 << 10)
         var printed = 0
-        while try query.step() {
-            let name = query.bytes(at: 2)
-            let text = query.bytes(at: 3)
-            if request.json {
-                MessageJSON.appendMessage(
-                    room: request.room, offset: query.uint64(at: 0), time: query.uint64(at: 1), name: name, text: text,
-                    into: &buffer)
-            } else {
-                buffer.append(contentsOf: name)
-                buffer.append(UInt8(ascii: ":"))
-                buffer.append(contentsOf: text)
+        while printed < limit, try query.step() {
+            let blob = query.bytes(at: 3)
+            starts.removeAll(keepingCapacity: true)
+            try LineChunk.lineStarts(
+                of: blob, first: query.uint64(at: 0), last: query.uint64(at: 1), count: Int(query.int64(at: 2)), room: room,
+                into: &starts)
+            for start in starts {
+                let lineOffset = LineChunk.offset(blob, at: start)
+                guard lineOffset > offset else { continue }
+                if skip > 0 {
+                    skip -= 1
+                    continue
+                }
+                guard printed < limit else { break }
+                let (name, text) = LineChunk.fields(blob, at: start)
+                if request.json {
+                    MessageJSON.appendMessage(
+                        room: request.room, offset: lineOffset, time: LineChunk.time(blob, at: start), name: name, text: text,
+                        into: &buffer)
+                } else {
+                    buffer.append(contentsOf: name)
+                    buffer.append(UInt8(ascii: ":"))
+                    buffer.append(contentsOf: text)
+                }
+                buffer.append(UInt8(ascii: "\n"))
+                printed += 1
             }
-            buffer.append(UInt8(ascii: "\n"))
-            printed += 1
             if buffer.count >= 64 << 10 {
                 guard buffer.withUnsafeBytes(output) else { return printed }
                 buffer.removeAll(keepingCapacity: true)

@@ -15,30 +15,18 @@ extension StoreEngine {
     /// returns how many lines. They are the contiguous run ending at the
     /// room's last offset (what the router's in-memory log can hold): the
     /// scan goes down from the last offset and stops at the first gap or
-    /// expired line.
+    /// expired line. Chunks are read newest first until they cover the run.
     func appendLoad(of room: StoredRoom, now: UInt64, into buffer: inout [UInt8]) throws(SQLiteError) -> Int {
         loadScratch.removeAll(keepingCapacity: true)
         loadRowStarts.removeAll(keepingCapacity: true)
         let size = UInt64(retention.linesPerRoom)
+        var first = 0
         if size > 0 && room.firstOffset != 0 {
-            let cutoff = expiryCutoff(now: now)
-            let query = statements.lastLines
-            query.bind(room.id, at: 1)
-            query.bind(room.lastOffset - min(room.lastOffset, size), at: 2)
-            defer { query.reset() }
-            var expected = room.lastOffset
-            while try query.step() {
-                let offset = query.uint64(at: 0)
-                let time = query.uint64(at: 1)
-                if offset != expected { break }
-                if let cutoff, time <= cutoff { break }
-                loadRowStarts.append(loadScratch.count)
-                StoreFrame.appendLine(
-                    offset: offset, time: time, name: query.bytes(at: 2), text: query.bytes(at: 3), into: &loadScratch)
-                expected -= 1
-            }
+            let lowest = room.lastOffset - min(room.lastOffset, size)
+            try readChunks(of: room, above: lowest)
+            first = runStart(of: room, above: lowest, cutoff: expiryCutoff(now: now))
         }
-        let count = loadRowStarts.count
+        let count = loadRowStarts.count - first
         StoreFrame.room(
             LoadedRoom(
                 id: UInt64(room.id), name: room.name, epoch: room.epoch, lastOffset: room.lastOffset, lastTime: room.lastTime,
@@ -48,10 +36,10 @@ extension StoreEngine {
         var frame = StoreFrame.beginLines(room: UInt64(room.id), into: &buffer)
         var pageBytes = 0
         loadScratch.withUnsafeBytes { scratch in
-            // Newest first in the scratch; oldest first on the wire.
-            for index in stride(from: count - 1, through: 0, by: -1) {
+            // The lines are in wire layout already: copied as they are.
+            for index in first..<loadRowStarts.count {
                 let start = loadRowStarts[index]
-                let end = index + 1 < count ? loadRowStarts[index + 1] : scratch.count
+                let end = index + 1 < loadRowStarts.count ? loadRowStarts[index + 1] : scratch.count
                 if pageBytes > 0 && pageBytes + (end - start) > Self.linesPageBytes {
                     StoreFrame.finishFrame(startingAt: frame, in: &buffer)
                     frame = StoreFrame.beginLines(room: UInt64(room.id), into: &buffer)
@@ -63,6 +51,56 @@ extension StoreEngine {
         }
         StoreFrame.finishFrame(startingAt: frame, in: &buffer)
         return count
+    }
+
+    /// Fills `loadScratch` with the room's chunks holding offsets above
+    /// `lowest`, oldest first, and `loadRowStarts` with where each line starts.
+    private func readChunks(of room: StoredRoom, above lowest: UInt64) throws(SQLiteError) {
+        let query = statements.lastChunks
+        query.bind(room.id, at: 1)
+        query.bind(lowest, at: 2)
+        defer { query.reset() }
+        // Newest first from the query; each chunk is checked as it is read.
+        var chunks: [[UInt8]] = []
+        while try query.step() {
+            let blob = query.bytes(at: 3)
+            loadRowStarts.removeAll(keepingCapacity: true)
+            try LineChunk.lineStarts(
+                of: blob, first: query.uint64(at: 0), last: query.uint64(at: 1), count: Int(query.int64(at: 2)), room: room.id,
+                into: &loadRowStarts)
+            chunks.append(Array(blob))
+            if query.uint64(at: 0) <= lowest + 1 { break }
+        }
+        loadRowStarts.removeAll(keepingCapacity: true)
+        for chunk in chunks.reversed() {
+            let base = loadScratch.count
+            loadScratch.append(contentsOf: chunk)
+            chunk.withUnsafeBytes { bytes in
+                var position = 0
+                while position < bytes.count {
+                    loadRowStarts.append(base + position)
+                    position += LineChunk.length(bytes, at: position)
+                }
+            }
+        }
+    }
+
+    /// The index in `loadRowStarts` of the first line of the contiguous run
+    /// of unexpired lines above `lowest` that ends at the room's last offset.
+    private func runStart(of room: StoredRoom, above lowest: UInt64, cutoff: UInt64?) -> Int {
+        loadScratch.withUnsafeBytes { scratch in
+            var index = loadRowStarts.count
+            var expected = room.lastOffset
+            while index > 0 {
+                let start = loadRowStarts[index - 1]
+                let offset = LineChunk.offset(scratch, at: start)
+                if offset != expected || offset <= lowest { break }
+                if let cutoff, LineChunk.time(scratch, at: start) <= cutoff { break }
+                index -= 1
+                expected -= 1
+            }
+            return index
+        }
     }
 
     /// Appends GATEWAYS frames with every dedupe entry not yet expired;

@@ -3,16 +3,18 @@ import StoreProtocol
 extension StoreEngine {
     /// Does one small piece of retention in its own short transaction and
     /// returns the rows it deleted (0: nothing left to do for now). Pieces:
-    /// the lines of a log replaced by a new epoch; a room's lines beyond
-    /// `linesPerRoom` or older than the TTL; a room with no lines idle past
-    /// the TTL (its next use starts a new epoch, as in the router's memory);
-    /// dedupe entries of gateways long gone. At most `maxRows` lines per
-    /// piece, so the write lock is never held long and a batch never waits
-    /// behind a big DELETE. Rows freed this way are reused by later inserts:
-    /// VACUUM is never needed for correctness.
-    public func retentionStep(maxRows: Int = 1000) throws(SQLiteError) -> Int {
+    /// the chunks of a log replaced by a new epoch; a room's chunks whose
+    /// lines are all beyond `linesPerRoom` or older than the TTL (a chunk
+    /// holds at most `LineChunk.maxLines`, so the disk keeps fewer than that
+    /// many lines more per room than the router loads); a room with no
+    /// lines idle past the TTL (its next use starts a new epoch, as in the
+    /// router's memory); dedupe entries of gateways long gone. At most
+    /// `maxRows` rows per piece, so the write lock is never held long and a
+    /// batch never waits behind a big DELETE. Pages freed this way are reused
+    /// by later inserts: VACUUM is never needed for correctness.
+    public func retentionStep(maxRows: Int = 64) throws(SQLiteError) -> Int {
         let now = clock()
-        if let id = retired.first { return try deleteRetiredLines(id, maxRows: maxRows) }
+        if let id = retired.first { return try deleteRetiredChunks(id, maxRows: maxRows) }
         if now >= lastGatewayExpiry + 60_000 {
             lastGatewayExpiry = now
             let expired = try expireGateways(now: now)
@@ -58,51 +60,37 @@ extension StoreEngine {
         let size = UInt64(retention.linesPerRoom)
         let keepFrom = room.lastOffset >= size ? room.lastOffset - size + 1 : 1
         var deleted = 0
-        var first = (offset: room.firstOffset, time: room.oldestTime)
+        let before = room.firstOffset
         try database.transaction { () throws(SQLiteError) in
-            if room.firstOffset < keepFrom {
-                let range = statements.deleteRange
-                range.bind(room.id, at: 1)
-                range.bind(room.firstOffset, at: 2)
-                range.bind(min(keepFrom, room.firstOffset + UInt64(maxRows)), at: 3)
-                try range.run()
-                deleted = database.changes
-            } else if let cutoff, room.oldestTime <= cutoff {
-                let expired = statements.deleteExpired
-                expired.bind(room.id, at: 1)
-                expired.bind(Int64(maxRows), at: 2)
-                expired.bind(cutoff, at: 3)
-                try expired.run()
-                deleted = database.changes
+            let delete: Statement
+            if room.oldestChunkLastOffset < keepFrom {
+                delete = statements.deleteBelow
+                delete.bind(keepFrom, at: 2)
+            } else if let cutoff, room.oldestChunkTime <= cutoff {
+                delete = statements.deleteExpired
+                delete.bind(cutoff, at: 2)
             } else {
                 return
             }
-            first = try firstLine(of: room)
+            delete.bind(room.id, at: 1)
+            delete.bind(Int64(maxRows), at: 3)
+            try delete.run()
+            deleted = database.changes
+            try refreshChunks(room)
         }
         // Memory may have been stale (rows deleted by hand): if nothing was
-        // deleted, the corrected first line still counts as progress once.
-        let moved = first.offset != room.firstOffset
-        room.firstOffset = first.offset
-        room.oldestTime = first.time
+        // deleted, the corrected oldest chunk still counts as progress once.
         if deleted > 0 { return deleted }
-        return moved ? 1 : 0
+        return room.firstOffset != before ? 1 : 0
     }
 
-    private func firstLine(of room: StoredRoom) throws(SQLiteError) -> (offset: UInt64, time: UInt64) {
-        let first = statements.firstLine
-        first.bind(room.id, at: 1)
-        defer { first.reset() }
-        guard try first.step() else { return (0, 0) }
-        return (first.uint64(at: 0), first.uint64(at: 1))
-    }
-
-    private func deleteRetiredLines(_ id: Int64, maxRows: Int) throws(SQLiteError) -> Int {
+    private func deleteRetiredChunks(_ id: Int64, maxRows: Int) throws(SQLiteError) -> Int {
         var deleted = 0
         try database.transaction { () throws(SQLiteError) in
-            let lines = statements.deleteOldestLines
-            lines.bind(id, at: 1)
-            lines.bind(Int64(maxRows), at: 2)
-            try lines.run()
+            let chunks = statements.deleteSomeChunks
+            chunks.bind(id, at: 1)
+            chunks.bind(Int64(maxRows), at: 2)
+            try chunks.run()
             deleted = database.changes
             if deleted < maxRows {
                 statements.deleteRetired.bind(id, at: 1)

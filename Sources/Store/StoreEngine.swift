@@ -12,6 +12,11 @@ import StoreProtocol
 /// Resends are idempotent twice over: a batch numbered at or below the last
 /// one committed for the same router instance is skipped whole, and a line
 /// at or below its room's stored last offset in the same epoch is skipped.
+///
+/// Lines are written in chunks (`LineChunk`): a commit gathers each room's
+/// new lines in memory and writes them as one row per room (or grows the
+/// room's small newest row), so SQLite's work per commit follows the rooms
+/// touched, not the lines.
 public final class StoreEngine {
     public let history: HistoryDatabase
     var database: Database { history.database }
@@ -46,9 +51,12 @@ public final class StoreEngine {
     var retentionIndex = 0
     var lastGatewayExpiry: UInt64 = 0
 
-    // Loads: one room's lines, newest first, and where each starts.
+    // Loads: one room's chunks, oldest first, and where each line starts.
     var loadScratch: [UInt8] = []
     var loadRowStarts: [Int] = []
+    // Commits: where each pending line starts; a chunk being grown.
+    private var chunkStarts: [Int] = []
+    private var growScratch: [UInt8] = []
 
     /// Reads the rooms and bookkeeping of `history` into memory.
     public init(
@@ -73,7 +81,7 @@ public final class StoreEngine {
             rooms[room.name] = room
             highest = max(highest, room.id)
         }
-        for room in rooms.values { try refreshFirstLine(room) }
+        for room in rooms.values { try refreshChunks(room) }
         let ids = try database.prepare("SELECT id FROM retired_rooms ORDER BY id")
         while try ids.step() {
             retired.append(ids.int64(at: 0))
@@ -122,7 +130,10 @@ public final class StoreEngine {
             undoTransaction()
             throw error
         }
-        for room in touched { room.saved = nil }
+        for room in touched {
+            room.saved = nil
+            room.dropPending()
+        }
         touched.removeAll(keepingCapacity: true)
         created.removeAll(keepingCapacity: true)
         retiredInTransaction = 0
@@ -147,7 +158,6 @@ public final class StoreEngine {
     private func apply(_ records: AppendRecords, now: UInt64, outcome: inout CommitOutcome) throws(SQLiteError) {
         definitions.removeAll(keepingCapacity: true)
         let keepLines = retention.linesPerRoom > 0
-        let insert = statements.insertLine
         for record in records {
             switch record {
             case .room(let name, let epoch):
@@ -164,17 +174,8 @@ public final class StoreEngine {
                 }
                 touch(room)
                 if keepLines {
-                    insert.bind(room.id, at: 1)
-                    insert.bind(line.offset, at: 2)
-                    insert.bind(line.time, at: 3)
-                    insert.bind(text: line.name, at: 4)
-                    insert.bind(blob: line.text, at: 5)
-                    try insert.step()
-                    insert.reset()
-                    if room.firstOffset == 0 {
-                        room.firstOffset = line.offset
-                        room.oldestTime = line.time
-                    }
+                    LineChunk.append(offset: line.offset, time: line.time, name: line.name, text: line.text, into: &room.pending)
+                    room.pendingCount += 1
                 }
                 room.lastOffset = line.offset
                 room.lastTime = max(room.lastTime, line.time)
@@ -200,8 +201,9 @@ public final class StoreEngine {
             nextRoomID += 1
             room.epoch = epoch
             room.lastOffset = 0
-            room.firstOffset = 0
-            room.oldestTime = 0
+            room.forgetChunks()
+            // Lines of the old log in this transaction go with it.
+            room.dropPending()
             // Set by the records that follow the definition.
             room.lastTime = 0
             let replace = statements.replaceRoom
@@ -237,11 +239,12 @@ public final class StoreEngine {
         touched.append(room)
     }
 
-    /// One UPDATE per room touched (not per line), the dedupe maxima, and
-    /// the batch mark, all in the same transaction.
+    /// The chunks and one UPDATE of each room touched (not per line), the
+    /// dedupe maxima, and the batch mark, all in the same transaction.
     private func finishTransaction(through: UInt64, now: UInt64) throws(SQLiteError) {
         let update = statements.updateRoom
         for room in touched {
+            if room.pendingCount > 0 { try writeChunks(of: room) }
             update.bind(room.id, at: 1)
             update.bind(room.lastOffset, at: 2)
             update.bind(room.lastTime, at: 3)
@@ -278,17 +281,138 @@ public final class StoreEngine {
         gatewayMaxima.removeAll(keepingCapacity: true)
     }
 
-    /// Reads the room's lowest stored line into memory.
-    func refreshFirstLine(_ room: StoredRoom) throws(SQLiteError) {
-        let first = statements.firstLine
-        first.bind(room.id, at: 1)
-        defer { first.reset() }
-        if try first.step() {
-            room.firstOffset = first.uint64(at: 0)
-            room.oldestTime = first.uint64(at: 1)
-        } else {
-            room.firstOffset = 0
-            room.oldestTime = 0
+    /// Writes the room's pending lines: first into its newest chunk while
+    /// that is small, then as new chunks of at most `LineChunk.maxLines`
+    /// lines and (unless one line is longer) `LineChunk.maxBytes` bytes.
+    private func writeChunks(of room: StoredRoom) throws(SQLiteError) {
+        let pending = room.pending
+        chunkStarts.removeAll(keepingCapacity: true)
+        let failure: SQLiteError? = pending.withUnsafeBytes { bytes in
+            var position = 0
+            while position < bytes.count {
+                chunkStarts.append(position)
+                position += LineChunk.length(bytes, at: position)
+            }
+            chunkStarts.append(bytes.count)
+            do throws(SQLiteError) {
+                var index = 0
+                if room.tailFirstOffset != 0 && room.tailBytes < LineChunk.growBelowBytes {
+                    let taken = linesFitting(from: 0, count: room.tailCount, bytes: room.tailBytes)
+                    if taken > 0, try grow(room, with: bytes, lines: taken) { index = taken }
+                }
+                while index < room.pendingCount {
+                    let taken = max(1, linesFitting(from: index, count: 0, bytes: 0))
+                    try insertChunk(of: room, from: bytes, lines: index..<index + taken)
+                    index += taken
+                }
+                return nil
+            } catch {
+                return error
+            }
+        }
+        if let failure { throw failure }
+    }
+
+    /// How many pending lines from `from` fit a chunk already holding
+    /// `count` lines of `bytes` bytes.
+    private func linesFitting(from: Int, count: Int, bytes: Int) -> Int {
+        var taken = 0
+        while from + taken + 1 < chunkStarts.count, count + taken < LineChunk.maxLines {
+            let size = chunkStarts[from + taken + 1] - chunkStarts[from]
+            if bytes + size > LineChunk.maxBytes { break }
+            taken += 1
+        }
+        return taken
+    }
+
+    private func insertChunk(of room: StoredRoom, from bytes: UnsafeRawBufferPointer, lines: Range<Int>) throws(SQLiteError) {
+        let start = chunkStarts[lines.lowerBound]
+        let end = chunkStarts[lines.upperBound]
+        let first = LineChunk.offset(bytes, at: start)
+        let last = LineChunk.offset(bytes, at: chunkStarts[lines.upperBound - 1])
+        var newest: UInt64 = 0
+        for index in lines { newest = max(newest, LineChunk.time(bytes, at: chunkStarts[index])) }
+        let insert = statements.insertChunk
+        insert.bind(room.id, at: 1)
+        insert.bind(first, at: 2)
+        insert.bind(last, at: 3)
+        insert.bind(newest, at: 4)
+        insert.bind(Int64(lines.count), at: 5)
+        insert.bind(blob: UnsafeRawBufferPointer(rebasing: bytes[start..<end]), at: 6)
+        try insert.run()
+        if room.firstOffset == 0 {
+            room.firstOffset = first
+            room.oldestChunkLastOffset = last
+            room.oldestChunkTime = newest
+        }
+        room.tailFirstOffset = first
+        room.tailCount = lines.count
+        room.tailBytes = end - start
+    }
+
+    /// Appends the first `lines` pending lines to the room's newest chunk;
+    /// false if that row is gone (retention took it), and nothing changed.
+    private func grow(_ room: StoredRoom, with bytes: UnsafeRawBufferPointer, lines: Int) throws(SQLiteError) -> Bool {
+        let read = statements.readChunk
+        read.bind(room.id, at: 1)
+        read.bind(room.tailFirstOffset, at: 2)
+        guard try read.step() else {
+            read.reset()
+            room.tailFirstOffset = 0
+            return false
+        }
+        growScratch.removeAll(keepingCapacity: true)
+        growScratch.append(contentsOf: read.bytes(at: 0))
+        read.reset()
+        let end = chunkStarts[lines]
+        growScratch.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[0..<end]))
+        let last = LineChunk.offset(bytes, at: chunkStarts[lines - 1])
+        var newest: UInt64 = 0
+        for index in 0..<lines { newest = max(newest, LineChunk.time(bytes, at: chunkStarts[index])) }
+        let update = statements.growChunk
+        update.bind(room.id, at: 1)
+        update.bind(room.tailFirstOffset, at: 2)
+        update.bind(last, at: 3)
+        update.bind(newest, at: 4)
+        update.bind(Int64(room.tailCount + lines), at: 5)
+        let failure: SQLiteError? = growScratch.withUnsafeBytes { merged in
+            update.bind(blob: merged, at: 6)
+            do throws(SQLiteError) {
+                try update.run()
+                return nil
+            } catch {
+                return error
+            }
+        }
+        if let failure { throw failure }
+        if room.firstOffset == room.tailFirstOffset {
+            room.oldestChunkLastOffset = last
+            room.oldestChunkTime = max(room.oldestChunkTime, newest)
+        }
+        room.tailCount += lines
+        room.tailBytes = growScratch.count
+        return true
+    }
+
+    /// Reads where the room's oldest and newest chunks are into memory.
+    func refreshChunks(_ room: StoredRoom) throws(SQLiteError) {
+        let oldest = statements.oldestChunk
+        oldest.bind(room.id, at: 1)
+        defer { oldest.reset() }
+        guard try oldest.step() else {
+            room.forgetChunks()
+            return
+        }
+        room.firstOffset = oldest.uint64(at: 0)
+        room.oldestChunkLastOffset = oldest.uint64(at: 1)
+        room.oldestChunkTime = oldest.uint64(at: 2)
+        let newest = statements.newestChunk
+        newest.bind(room.id, at: 1)
+        defer { newest.reset() }
+        if try newest.step() {
+            room.tailFirstOffset = newest.uint64(at: 0)
+            room.tailCount = Int(newest.int64(at: 1))
+            room.tailBytes = Int(newest.int64(at: 2))
         }
     }
 }

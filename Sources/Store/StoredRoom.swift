@@ -1,6 +1,7 @@
 /// The store's view of one room log, kept in memory beside its row so a
-/// batch needs no query per line: the epoch, the last offset, and which
-/// lines are on disk (for retention).
+/// batch needs no query per line: the epoch, the last offset, which chunks
+/// are on disk (for retention and for growing the newest), and the lines
+/// of the open transaction.
 final class StoredRoom {
     let name: String
     var id: Int64
@@ -8,10 +9,19 @@ final class StoredRoom {
     var lastOffset: UInt64
     /// Time of the last line or mark, ms since the Unix epoch.
     var lastTime: UInt64
-    /// Lowest offset stored; 0 when no line is.
+    /// The oldest chunk: its first and last offset and newest time;
+    /// `firstOffset` is 0 when no line is stored.
     var firstOffset: UInt64
-    /// Time of the line at `firstOffset`.
-    var oldestTime: UInt64
+    var oldestChunkLastOffset: UInt64
+    var oldestChunkTime: UInt64
+    /// The newest chunk while it may still grow (`LineChunk.growBelowBytes`):
+    /// its first offset (0: none), lines and bytes.
+    var tailFirstOffset: UInt64 = 0
+    var tailCount = 0
+    var tailBytes = 0
+    /// Lines of the open transaction in chunk layout, written at its end.
+    var pending: [UInt8] = []
+    var pendingCount = 0
     /// The values before the open transaction touched the room; nil while untouched.
     var saved: Snapshot?
 
@@ -21,25 +31,29 @@ final class StoredRoom {
         let lastOffset: UInt64
         let lastTime: UInt64
         let firstOffset: UInt64
-        let oldestTime: UInt64
+        let oldestChunkLastOffset: UInt64
+        let oldestChunkTime: UInt64
+        let tailFirstOffset: UInt64
+        let tailCount: Int
+        let tailBytes: Int
     }
 
-    init(
-        name: String, id: Int64, epoch: String, lastOffset: UInt64, lastTime: UInt64, firstOffset: UInt64 = 0,
-        oldestTime: UInt64 = 0
-    ) {
+    init(name: String, id: Int64, epoch: String, lastOffset: UInt64, lastTime: UInt64) {
         self.name = name
         self.id = id
         self.epoch = epoch
         self.lastOffset = lastOffset
         self.lastTime = lastTime
-        self.firstOffset = firstOffset
-        self.oldestTime = oldestTime
+        firstOffset = 0
+        oldestChunkLastOffset = 0
+        oldestChunkTime = 0
     }
 
     var snapshot: Snapshot {
         Snapshot(
-            id: id, epoch: epoch, lastOffset: lastOffset, lastTime: lastTime, firstOffset: firstOffset, oldestTime: oldestTime)
+            id: id, epoch: epoch, lastOffset: lastOffset, lastTime: lastTime, firstOffset: firstOffset,
+            oldestChunkLastOffset: oldestChunkLastOffset, oldestChunkTime: oldestChunkTime, tailFirstOffset: tailFirstOffset,
+            tailCount: tailCount, tailBytes: tailBytes)
     }
 
     func restore(_ snapshot: Snapshot) {
@@ -48,6 +62,27 @@ final class StoredRoom {
         lastOffset = snapshot.lastOffset
         lastTime = snapshot.lastTime
         firstOffset = snapshot.firstOffset
-        oldestTime = snapshot.oldestTime
+        oldestChunkLastOffset = snapshot.oldestChunkLastOffset
+        oldestChunkTime = snapshot.oldestChunkTime
+        tailFirstOffset = snapshot.tailFirstOffset
+        tailCount = snapshot.tailCount
+        tailBytes = snapshot.tailBytes
+        dropPending()
+    }
+
+    /// Forgets the open transaction's lines (and their buffer: rooms are many).
+    func dropPending() {
+        pending = []
+        pendingCount = 0
+    }
+
+    /// No chunk on disk.
+    func forgetChunks() {
+        firstOffset = 0
+        oldestChunkLastOffset = 0
+        oldestChunkTime = 0
+        tailFirstOffset = 0
+        tailCount = 0
+        tailBytes = 0
     }
 }

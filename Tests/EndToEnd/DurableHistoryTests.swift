@@ -177,7 +177,7 @@ import Testing
             executable: "/usr/bin/env",
             arguments: [
                 "python3", "-c",
-                "import sqlite3, sys; c = sqlite3.connect(sys.argv[1], timeout=10); c.execute('DELETE FROM lines'); c.commit(); c.close()",
+                "import sqlite3, sys; c = sqlite3.connect(sys.argv[1], timeout=10); c.execute('DELETE FROM chunks'); c.commit(); c.close()",
                 data.database,
             ])
         python.closeInput()

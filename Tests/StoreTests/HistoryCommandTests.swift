@@ -16,16 +16,19 @@ struct HistoryCommandTests {
         insertRoom.bind(room, at: 1)
         insertRoom.bind(Int64(lines.count), at: 2)
         try insertRoom.run()
-        let insert = try database.prepare("INSERT INTO lines VALUES(1, ?1, ?2, ?3, ?4)")
-        for (index, line) in lines.enumerated() {
-            insert.bind(Int64(index + 1), at: 1)
-            insert.bind(Int64(1_764_628_800_000 + index), at: 2)
-            Array(line.0.utf8).withUnsafeBytes { name in
-                line.1.withUnsafeBytes { text in
-                    insert.bind(text: name, at: 3)
-                    insert.bind(blob: text, at: 4)
-                    try? insert.run()
-                }
+        // Chunks of up to 3 lines, so reads cross chunk boundaries.
+        let insert = try database.prepare("INSERT INTO chunks VALUES(1, ?1, ?2, ?3, ?4, ?5)")
+        for first in stride(from: 0, to: lines.count, by: 3) {
+            let run = (first..<min(first + 3, lines.count)).map {
+                (UInt64($0 + 1), UInt64(1_764_628_800_000 + $0), lines[$0].0, lines[$0].1)
+            }
+            insert.bind(run.first!.0, at: 1)
+            insert.bind(run.last!.0, at: 2)
+            insert.bind(run.last!.1, at: 3)
+            insert.bind(Int64(run.count), at: 4)
+            Rows.chunk(run).withUnsafeBytes { blob in
+                insert.bind(blob: blob, at: 5)
+                try? insert.run()
             }
         }
         history.closeCleanly()

@@ -9,12 +9,12 @@ struct HistoryDatabaseTests {
         let directory = TemporaryDirectory()
         let history = try HistoryDatabase.openForWriting(directory: directory.path)
         #expect(history.previousSession == .none)
-        #expect(try history.database.integer("PRAGMA user_version") == 1)
+        #expect(try history.database.integer("PRAGMA user_version") == 2)
         #expect(try history.database.text("PRAGMA journal_mode") == "wal")
         let tables = try history.database.textRows("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").map {
             $0[0]!
         }
-        #expect(tables == ["gateways", "lines", "meta", "retired_rooms", "rooms"])
+        #expect(tables == ["chunks", "gateways", "meta", "retired_rooms", "rooms"])
         let attributes = try FileManager.default.attributesOfItem(atPath: history.path)
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
     }
@@ -59,7 +59,7 @@ struct HistoryDatabaseTests {
         #expect {
             _ = try HistoryDatabase.openForWriting(directory: directory.path)
         } throws: { error in
-            "\(error)".contains("has schema version 7, this machat knows only version 1")
+            "\(error)".contains("has schema version 7, this machat knows only version 2")
         }
     }
 

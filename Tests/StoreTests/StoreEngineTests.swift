@@ -114,31 +114,84 @@ struct StoreEngineTests {
         _ = try store.commit([batches.batch(Batches.lines("dev", epoch: "new", count: 2))])
         #expect(try Rows.room(store.database, "dev")! == ("new", 2))
         #expect(store.retired == [oldID])
+        // 2500 lines are 10 chunks; 4 chunks per step.
         var steps = 0
-        while try store.retentionStep(maxRows: 1000) > 0 { steps += 1 }
+        while try store.retentionStep(maxRows: 4) > 0 { steps += 1 }
         #expect(steps >= 3)
         #expect(store.retired.isEmpty)
         #expect(try Rows.lines(store.database).map(\.4) == ["line 1", "line 2"])
         #expect(try Rows.count(store.database, "SELECT count(*) FROM retired_rooms") == 0)
     }
 
-    @Test func retentionKeepsTheLastLinesPerRoomInSmallSteps() throws {
+    @Test func retentionDeletesChunksWhollyBeyondTheLastLinesPerRoomInSmallSteps() throws {
         let directory = TemporaryDirectory()
         let store = try engine(directory, retention: RetentionSettings(linesPerRoom: 100, ttlMilliseconds: forever))
         var batches = Batches()
+        // dev: chunks of 256 lines, 1...256 up to 2305...2345.
         _ = try store.commit([batches.batch(Batches.lines("dev", count: 2345)), batches.batch(Batches.lines("ops", count: 50))])
+        #expect(try Rows.count(store.database, "SELECT count(*) FROM chunks") == 11)
         var deletions: [Int] = []
         while true {
-            let rows = try store.retentionStep(maxRows: 500)
+            let rows = try store.retentionStep(maxRows: 3)
             if rows == 0 { break }
             deletions.append(rows)
         }
-        #expect(deletions.allSatisfy { $0 <= 500 })
-        #expect(deletions.reduce(0, +) == 2245)
+        #expect(deletions == [3, 3, 2])
+        // 2246...2345 are the last 100; the chunk from 2049 holds 2246.
         let rows = try Rows.lines(store.database)
-        #expect(rows.filter { $0.0 == "dev" }.map(\.1) == Array(2246...2345))
+        #expect(rows.filter { $0.0 == "dev" }.map(\.1) == Array(2049...2345))
         #expect(rows.filter { $0.0 == "ops" }.count == 50)
-        #expect(store.rooms["dev"]!.firstOffset == 2246)
+        #expect(store.rooms["dev"]!.firstOffset == 2049)
+        // A load still sends exactly the last 100.
+        var bytes: [UInt8] = []
+        #expect(try store.appendLoad(of: store.rooms["dev"]!, now: 10_000, into: &bytes) == 100)
+    }
+
+    @Test func smallCommitsShareTheRoomsNewestChunkAndCommitsSplitBigOnes() throws {
+        let directory = TemporaryDirectory()
+        let store = try engine(directory)
+        var batches = Batches()
+        for offset in 1...30 { _ = try store.commit([batches.batch(Batches.lines("quiet", from: UInt64(offset), count: 1))]) }
+        #expect(try Rows.count(store.database, "SELECT count(*) FROM chunks") == 1)
+        #expect(try Rows.count(store.database, "SELECT line_count FROM chunks") == 30)
+        // Past LineChunk.growBelowBytes the next commit starts a new chunk.
+        let long = String(repeating: "y", count: 4000)
+        _ = try store.commit([
+            batches.batch([Batches.Line(room: "quiet", epoch: "e1", offset: 31, time: 5, name: "Bo", text: long)])
+        ])
+        _ = try store.commit([batches.batch(Batches.lines("quiet", from: 32, count: 1))])
+        #expect(try Rows.count(store.database, "SELECT count(*) FROM chunks") == 2)
+        _ = try store.commit([batches.batch(Batches.lines("busy", count: 600))])
+        #expect(
+            try Rows.count(store.database, "SELECT count(*) FROM chunks JOIN rooms ON rooms.id = room_id WHERE name = 'busy'")
+                == 3)
+        let rows = try Rows.lines(store.database)
+        #expect(rows.filter { $0.0 == "quiet" }.map(\.1) == Array(1...32))
+        #expect(rows.filter { $0.0 == "quiet" }[30].4 == long)
+        #expect(rows.filter { $0.0 == "busy" }.map(\.1) == Array(1...600))
+        // The same after a reopen: the newest chunk is found again and grows.
+        let reopened = try engine(directory)
+        _ = reopened.beginSession(routerInstance: 2)
+        _ = try reopened.commit([Batches.batch(number: 1, Batches.lines("busy", from: 601, count: 1))])
+        #expect(
+            try Rows.count(reopened.database, "SELECT count(*) FROM chunks JOIN rooms ON rooms.id = room_id WHERE name = 'busy'")
+                == 3)
+        #expect(try Rows.lines(reopened.database).filter { $0.0 == "busy" }.map(\.1) == Array(1...601))
+    }
+
+    @Test func malformedChunkIsReportedAsCorruptWhenLoaded() throws {
+        let directory = TemporaryDirectory()
+        let store = try engine(directory)
+        var batches = Batches()
+        _ = try store.commit([batches.batch(Batches.lines("dev", count: 3))])
+        try store.database.execute("UPDATE chunks SET lines = substr(lines, 1, 30)")
+        var bytes: [UInt8] = []
+        #expect {
+            _ = try store.appendLoad(of: store.rooms["dev"]!, now: 10_000, into: &bytes)
+        } throws: { error in
+            guard let error = error as? SQLiteError else { return false }
+            return error.isCorrupt && error.message.hasPrefix("chunk 1 of room id 1 is malformed")
+        }
     }
 
     @Test func retentionDeletesExpiredLinesThenIdleEmptyRooms() throws {
@@ -151,7 +204,13 @@ struct StoreEngineTests {
         ])
         clock.now = 61_004  // lines of dev at times 1000...1004 are now expired
         while try store.retentionStep() > 0 {}
-        #expect(try Rows.lines(store.database).filter { $0.0 == "dev" }.map(\.1) == Array(6...10))
+        // Their chunk stays while it holds younger lines; a load skips them.
+        #expect(try Rows.lines(store.database).filter { $0.0 == "dev" }.map(\.1) == Array(1...10))
+        var bytes: [UInt8] = []
+        #expect(try store.appendLoad(of: store.rooms["dev"]!, now: clock.now, into: &bytes) == 5)
+        clock.now = 61_010
+        while try store.retentionStep() > 0 {}
+        #expect(try Rows.lines(store.database).filter { $0.0 == "dev" }.isEmpty)
         clock.now = 200_000
         while try store.retentionStep() > 0 {}
         #expect(try Rows.lines(store.database).isEmpty)

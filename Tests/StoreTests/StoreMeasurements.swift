@@ -118,14 +118,7 @@ struct StoreMeasurements {
         try DataDirectory.ensure(directory.file("data"))
         try HistoryDatabase.openForWriting(directory: directory.file("data")).closeCleanly()
         _ = try Python.run(
-            """
-            import sqlite3, sys
-            db = sqlite3.connect(sys.argv[1])
-            db.executemany("INSERT INTO rooms VALUES(?, ?, ?, 1000, 1)", ((r, "room%04d" % r, "epoch%04d" % r) for r in range(1, 1001)))
-            db.executemany("INSERT INTO lines VALUES(?, ?, ?, 'Mina', ?)",
-                ((r, o, 1764628800000 + o, b"line %d of room %d, with some typical chat text" % (o, r)) for r in range(1, 1001) for o in range(1, 1001)))
-            db.commit()
-            """, arguments: [DataDirectory.databasePath(in: directory.file("data"))], timeout: 300)
+            ThousandRooms.script, arguments: [DataDirectory.databasePath(in: directory.file("data"))], timeout: 300)
         let store = try spawnStore(directory)
         let router = try RawStoreClient(path: store.socketPath)
         router.send(.hello(version: 1, instance: 1, retention: RetentionSettings(linesPerRoom: 1000, ttlMilliseconds: forever)))

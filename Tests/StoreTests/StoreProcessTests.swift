@@ -209,15 +209,17 @@ struct StoreProcessTests {
         #expect(offset > 20)
         let freed = offset / 2
         _ = try Python.run(
-            "import sqlite3, sys; c = sqlite3.connect(sys.argv[1], timeout=10); c.execute(\"DELETE FROM lines WHERE room_id = (SELECT id FROM rooms WHERE name = 'filler') AND offset <= ?\", (int(sys.argv[2]),)); c.commit()",
+            "import sqlite3, sys; c = sqlite3.connect(sys.argv[1], timeout=10); c.execute(\"DELETE FROM chunks WHERE room_id = (SELECT id FROM rooms WHERE name = 'filler') AND last_offset <= ?\", (int(sys.argv[2]),)); c.commit()",
             arguments: [DataDirectory.databasePath(in: rig.dataDirectory), String(freed)])
         #expect(rig.waitForCommit(through: last))
         #expect(rig.recorder.statuses.last == .healthy)
         #expect(rig.store!.waitForLog("msg=\"history store commits again\""))
         let lines = try rig.stopAndReadLines()
         #expect(lines.filter { $0.0 == "after" }.map(\.4) == (1...20).map { "after \($0)" })
+        // Whole chunks went: what is left is the run from the first chunk
+        // that reached past `freed`.
         let filler = lines.filter { $0.0 == "filler" }.map(\.1)
-        #expect(filler == Array((freed + 1)...offset))
+        #expect(filler.last == offset && filler.first! <= freed + 1 && filler == Array(filler.first!...offset))
     }
 
     @Test func corruptDatabaseStopsTheStoreAtStartWithAClearError() throws {
@@ -249,7 +251,7 @@ struct StoreProcessTests {
             open(sys.argv[3], "w").close()
             seen, counts, deadline = 0, set(), time.time() + 60
             while seen < int(sys.argv[2]) and time.time() < deadline:
-                count, top = db.execute("SELECT count(*), coalesce(max(offset), 0) FROM lines").fetchone()
+                count, top = db.execute("SELECT coalesce(sum(line_count), 0), coalesce(max(last_offset), 0) FROM chunks").fetchone()
                 assert count == top, (count, top)
                 assert count >= seen, (count, seen)
                 seen = count
@@ -291,14 +293,7 @@ struct StoreProcessTests {
         try HistoryDatabase.openForWriting(directory: rig.dataDirectory).closeCleanly()
         // Python's sqlite3 writes a million lines into our schema.
         _ = try Python.run(
-            """
-            import sqlite3, sys
-            db = sqlite3.connect(sys.argv[1])
-            db.executemany("INSERT INTO rooms VALUES(?, ?, ?, 1000, 1)", ((r, "room%04d" % r, "epoch%04d" % r) for r in range(1, 1001)))
-            db.executemany("INSERT INTO lines VALUES(?, ?, ?, 'Mina', ?)",
-                ((r, o, 1764628800000 + o, b"line %d of room %d, with some typical chat text" % (o, r)) for r in range(1, 1001) for o in range(1, 1001)))
-            db.commit()
-            """, arguments: [DataDirectory.databasePath(in: rig.dataDirectory)], timeout: 120)
+            ThousandRooms.script, arguments: [DataDirectory.databasePath(in: rig.dataDirectory)], timeout: 120)
         try rig.startStore()
         rig.link.start()
         let started = monotonicSeconds()

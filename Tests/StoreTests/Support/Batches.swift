@@ -58,20 +58,51 @@ struct Batches {
 
 /// Reads a database's lines independently of the engine (tests).
 enum Rows {
-    /// (room name, offset, time, name, text) of every line, in room and offset order.
+    /// (room name, offset, time, name, text) of every line, in room and
+    /// offset order, read from the chunks with a decoder of the tests' own.
     static func lines(_ database: Database) throws -> [(String, UInt64, UInt64, String, String)] {
         let query = try database.prepare(
-            "SELECT rooms.name, lines.offset, lines.time, lines.name, lines.text FROM lines JOIN rooms ON rooms.id = lines.room_id ORDER BY rooms.name, lines.offset"
+            "SELECT rooms.name, chunks.lines FROM chunks JOIN rooms ON rooms.id = chunks.room_id ORDER BY rooms.name, chunks.first_offset"
         )
         var rows: [(String, UInt64, UInt64, String, String)] = []
         while try query.step() {
-            rows.append(
-                (
-                    query.text(at: 0)!, query.uint64(at: 1), query.uint64(at: 2), query.text(at: 3)!,
-                    String(decoding: query.bytes(at: 4), as: UTF8.self)
-                ))
+            let room = query.text(at: 0)!
+            let blob = Array(query.bytes(at: 1))
+            var at = 0
+            func integer(_ count: Int) -> UInt64 {
+                defer { at += count }
+                return blob[at..<at + count].reduce(0) { $0 << 8 | UInt64($1) }
+            }
+            while at < blob.count {
+                let offset = integer(8)
+                let time = integer(8)
+                let nameCount = Int(integer(2))
+                let textCount = Int(integer(4))
+                let name = String(decoding: blob[at..<at + nameCount], as: UTF8.self)
+                let text = String(decoding: blob[at + nameCount..<at + nameCount + textCount], as: UTF8.self)
+                at += nameCount + textCount
+                rows.append((room, offset, time, name, text))
+            }
         }
         return rows
+    }
+
+    /// A `chunks` blob of lines (offset, time, name, text), encoded by the tests.
+    static func chunk(_ lines: [(UInt64, UInt64, String, [UInt8])]) -> [UInt8] {
+        var bytes: [UInt8] = []
+        func put(_ value: UInt64, _ count: Int) {
+            for shift in stride(from: (count - 1) * 8, through: 0, by: -8) {
+                bytes.append(UInt8(truncatingIfNeeded: value >> shift))
+            }
+        }
+        for (offset, time, name, text) in lines {
+            put(offset, 8)
+            put(time, 8)
+            put(UInt64(name.utf8.count), 2)
+            put(UInt64(text.count), 4)
+            bytes += Array(name.utf8) + text
+        }
+        return bytes
     }
 
     /// (epoch, last offset) of a room, nil if it has no row.
