@@ -65,7 +65,9 @@ import Testing
         #expect(
             refused.value("machat_join_refusals_total{process=\"tcp-gateway-1\",protocol=\"tcp\",reason=\"name_taken\"}") == 1)
         // The router's gauges are refreshed once a second.
-        let router = try Self.scrape(port) { $0.value("machat_members{process=\"router\"}") == 2 }
+        let router = try Self.scrape(port) {
+            $0.value("machat_members{process=\"router\"}") == 2 && ($0.value("machat_history_lines{process=\"router\"}") ?? 0) >= 5
+        }
         #expect(router.value("machat_rooms{process=\"router\"}") == 1)
         #expect(router.value("machat_members{process=\"router\"}") == 2)
         #expect((router.value("machat_history_lines{process=\"router\"}") ?? 0) >= 5, "two probes and three lines")
