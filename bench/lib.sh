@@ -15,7 +15,8 @@ descendants() {  # pid and all its descendants, comma-separated
 
 start_machat() {  # args...; sets MACHAT_PID TCP_PORT WS_PORT PIDS
   local log="$OUT/machat.log"
-  "$BIN/machat" -tcp 127.0.0.1:0 -ws 127.0.0.1:0 "$@" 2>"$log" &
+  # Memory-only history unless the caller passes its own -data-dir (last one wins).
+  "$BIN/machat" -tcp 127.0.0.1:0 -ws 127.0.0.1:0 -data-dir none "$@" 2>"$log" &
   MACHAT_PID=$!
   for _ in $(seq 1 400); do
     TCP_PORT=$(sed -n 's/.*msg="tcp listening" addr=127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log" | head -1)

@@ -16,7 +16,7 @@ BIN=${MACHAT_BIN:-$(swift build -c release --show-bin-path)}
 [ -x "$LOADGEN" ] || LOADGEN_OUT="$LOADGEN" bash "$SHARED/loadgen/build.sh" >&2
 
 start() {  # gateways
-  "$BIN/machat" -tcp 127.0.0.1:0 -ws-gateways 0 -tcp-gateways "$1" 2>"$OUT/machat.log" &
+  "$BIN/machat" -tcp 127.0.0.1:0 -ws-gateways 0 -tcp-gateways "$1" -data-dir none 2>"$OUT/machat.log" &
   PID=$!
   for _ in $(seq 1 400); do
     PORT=$(sed -n 's/.*msg="tcp listening" addr=127\.0\.0\.1:\([0-9]*\).*/\1/p' "$OUT/machat.log" | head -1)

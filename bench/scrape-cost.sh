@@ -10,7 +10,7 @@ BIN=${1:-.build/release}
 LOADGEN=${LOADGEN:-/tmp/loadgen}
 [ -x "$LOADGEN" ] || LOADGEN_OUT=$LOADGEN bash ../shared/loadgen/build.sh
 OUT=$(mktemp -d /tmp/machat-scrape-cost-XXXXXX)
-"$BIN/machat" -tcp 127.0.0.1:0 -ws 127.0.0.1:0 -metrics 127.0.0.1:0 -runtime-dir "$OUT/rt" 2>"$OUT/server.log" &
+"$BIN/machat" -tcp 127.0.0.1:0 -ws 127.0.0.1:0 -metrics 127.0.0.1:0 -runtime-dir "$OUT/rt" -data-dir none 2>"$OUT/server.log" &
 M=$!
 trap 'kill -TERM $M; wait $M || true; rm -rf "$OUT"' EXIT
 for _ in $(seq 1 200); do grep -q 'gateway=ws-' "$OUT/server.log" && break; sleep 0.05; done
