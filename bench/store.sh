@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# The cost of history on disk (issue 12), one sitting, same machine:
+#   1. loads A and C (loadgen of record) with the SQLite store (a fresh
+#      -data-dir each run) against -data-dir none, alternating; the store's
+#      CPU, rows written per second and bytes on disk per line during load A;
+#   2. start-up: a data directory holding 1000 rooms x 1000 lines of 64
+#      bytes, and how long the router takes to load it when machat starts.
+# DURATION (default 10s) sets each load's measurement time, ROUNDS (default 2)
+# the number of alternations. Output: tables (bench/store_table.py).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+SHARED=${MACHAT_SHARED:-$ROOT/../shared}
+DURATION=${DURATION:-10s}
+ROUNDS=${ROUNDS:-2}
+OUT=${BENCH_OUT:-$(mktemp -d /tmp/machat-store-XXXXXX)}
+mkdir -p "$OUT"
+LOADGEN=${LOADGEN:-/tmp/loadgen}
+command -v swift >/dev/null || export PATH=/opt/swift/usr/bin:$PATH
+if [ -z "${MACHAT_BIN:-}" ]; then swift build -c release >&2; fi
+BIN=${MACHAT_BIN:-$(swift build -c release --show-bin-path)}
+[ -x "$LOADGEN" ] || LOADGEN_OUT="$LOADGEN" bash "$SHARED/loadgen/build.sh" >&2
+. "$ROOT/bench/lib.sh"
+trap 'stop_machat 2>/dev/null || true' EXIT
+
+# Rows and bytes of a data directory, as JSON fields (Python's sqlite3, read-only).
+database_facts() {  # dir
+  python3 - "$1" <<'PY'
+import json, os, sqlite3, sys
+d = sys.argv[1]
+c = sqlite3.connect(f"file:{os.path.join(d, 'history.sqlite3')}?mode=ro", uri=True, timeout=10)
+kept, chunks, blob = c.execute("SELECT coalesce(sum(line_count), 0), count(*), coalesce(sum(length(lines)), 0) FROM chunks").fetchone()
+written = c.execute("SELECT coalesce(sum(last_offset), 0) FROM rooms").fetchone()[0]
+payload = blob - 22 * kept  # names and texts: each line's fixed part is 22 bytes (LineChunk)
+page = c.execute("PRAGMA page_size").fetchone()[0]
+used = (c.execute("PRAGMA page_count").fetchone()[0] - c.execute("PRAGMA freelist_count").fetchone()[0]) * page
+c.close()
+size = sum(os.path.getsize(os.path.join(d, f)) for f in os.listdir(d) if f.startswith("history.sqlite3"))
+print(json.dumps({"rows": kept, "chunks": chunks, "written": written, "payload_bytes": payload, "disk_bytes": size, "used_bytes": used}))
+PY
+}
+
+: >"$OUT/results.jsonl"
+LOADS=(
+  "A-tcp|-proto tcp -rooms 10 -clients 10 -window 8 -size 32"
+  "A-ws|-proto ws -rooms 10 -clients 10 -window 8 -size 32"
+  "C-tcp|-proto tcp -mode latency -rooms 100 -clients 10 -rate 10"
+  "C-ws|-proto ws -mode latency -rooms 100 -clients 10 -rate 10"
+)
+echo "== loads A and C, store on and off, $ROUNDS rounds" >&2
+run=0
+for round in $(seq 1 "$ROUNDS"); do
+  for setting in none store; do
+    for entry in "${LOADS[@]}"; do
+      name=${entry%%|*}; flags=${entry#*|}
+      run=$((run + 1))
+      data="$OUT/data-$run"
+      if [ "$setting" = store ]; then start_machat -data-dir "$data"; else start_machat; fi
+      case $flags in *"-proto ws"*) addr=127.0.0.1:$WS_PORT ;; *) addr=127.0.0.1:$TCP_PORT ;; esac
+      store_pid=$(pgrep -P "$MACHAT_PID" -f machat-store || echo "$MACHAT_PID")
+      echo "-- $setting $name" >&2
+      # shellcheck disable=SC2086
+      python3 "$ROOT/bench/cpu.py" store="$store_pid" -- \
+        "$LOADGEN" $flags -addr "$addr" -pids "$PIDS" -duration "$DURATION" -json 2>>"$OUT/loadgen.err" \
+        | python3 -c 'import json,sys; d=json.load(sys.stdin); d["server"]=sys.argv[1]; d["load"]=sys.argv[2]; print(json.dumps(d))' "$setting" "$name" \
+        >"$OUT/last.json"
+      stop_machat
+      if [ "$setting" = store ]; then
+        database_facts "$data" | python3 -c 'import json,sys; f=json.load(sys.stdin); d=json.load(open(sys.argv[1])); d.update(f); print(json.dumps(d))' "$OUT/last.json" >>"$OUT/results.jsonl"
+        rm -rf "$data"
+      else
+        cat "$OUT/last.json" >>"$OUT/results.jsonl"
+      fi
+    done
+  done
+done
+
+echo "== start-up with 1000 rooms x 1000 lines of 64 bytes" >&2
+data="$OUT/data-load"
+start_machat -data-dir "$data"
+# One member per room sends more than 1000 lines of 64 bytes (closed loop).
+"$LOADGEN" -proto tcp -rooms 1000 -clients 1 -window 8 -size 64 -duration 6s -addr "127.0.0.1:$TCP_PORT" -json \
+  2>>"$OUT/loadgen.err" >"$OUT/fill.json"
+stop_machat
+database_facts "$data" >"$OUT/fill-facts.json"
+for attempt in 1 2 3; do
+  started=$(date +%s.%N)
+  start_machat -data-dir "$data"
+  ready=$(date +%s.%N)
+  python3 - "$OUT/machat.log" "$started" "$ready" "$attempt" <<'PY' >>"$OUT/results.jsonl"
+import json, re, sys
+log, started, ready, attempt = open(sys.argv[1]).read(), float(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+m = re.search(r'msg="history loaded from the store" rooms=(\d+) lines=(\d+) gateways=\d+ ms=(\d+)', log)
+print(json.dumps({"server": "store", "load": "startup", "attempt": attempt, "rooms": int(m.group(1)), "lines": int(m.group(2)),
+                  "load_ms": int(m.group(3)), "ready_s": round(ready - started, 2)}))
+PY
+  stop_machat
+done
+python3 "$ROOT/bench/store_table.py" "$OUT/results.jsonl" "$OUT/fill-facts.json"
+echo "(raw results: $OUT)" >&2

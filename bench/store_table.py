@@ -1,0 +1,55 @@
+#!/usr/bin/env python3
+"""Tables for bench/store.sh from its results.jsonl (and the filled database's facts)."""
+import json
+import statistics
+import sys
+
+rows = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
+fill = json.load(open(sys.argv[2])) if len(sys.argv) > 2 else None
+
+
+def runs(server, load):
+    return [r for r in rows if r["server"] == server and r["load"] == load]
+
+
+def clean(rs):
+    bad = sum(r.get("lost", 0) + r.get("duplicates", 0) + r.get("out_of_order", 0) + r.get("order_mismatch_rooms", 0) for r in rs)
+    return "clean" if bad == 0 else f"{bad} bad"
+
+
+print("| load | -data-dir none | SQLite store | store / none | target | met | integrity |")
+print("|---|---|---|---|---|---|---|")
+for load in ["A-tcp", "A-ws"]:
+    off = statistics.median(r["delivered_per_s"] for r in runs("none", load))
+    on = statistics.median(r["delivered_per_s"] for r in runs("store", load))
+    print(f"| {load} deliveries/s (median) | {off:,.0f} | {on:,.0f} | {on / off:.2f} | >= 0.75 | {'yes' if on / off >= 0.75 else 'no'} | "
+          f"{clean(runs('store', load) + runs('none', load))} |")
+for load in ["C-tcp", "C-ws"]:
+    off = statistics.median(r["lat_p99_ms"] for r in runs("none", load))
+    on = statistics.median(r["lat_p99_ms"] for r in runs("store", load))
+    print(f"| {load} p99 ms (median) | {off} | {on} | {on / off:.2f} | <= 1.20 | {'yes' if on / off <= 1.2 else 'no'} | "
+          f"{clean(runs('store', load) + runs('none', load))} |")
+    print(f"|   (each run) | {[r['lat_p99_ms'] for r in runs('none', load)]} | {[r['lat_p99_ms'] for r in runs('store', load)]} | | | | |")
+
+print()
+print("| during load | store CPU (% of a core) | lines written | lines/s written | lines kept | chunk rows kept | lines per row | bytes in use per kept line | payload per line |")
+print("|---|---|---|---|---|---|---|---|---|")
+for load in ["A-tcp", "A-ws", "C-tcp", "C-ws"]:
+    for r in runs("store", load):
+        seconds = r.get("wall_s") or 1
+        per_line = r["used_bytes"] / r["rows"] if r["rows"] else 0
+        payload = r["payload_bytes"] / r["rows"] if r["rows"] else 0
+        print(f"| {load} | {r['process_cpu_pct']['store']} | {r['written']:,} | {r['written'] / seconds:,.0f} | {r['rows']:,} | {r['chunks']:,} | {r['rows'] / max(r['chunks'], 1):.0f} | {per_line:.0f} | {payload:.0f} |")
+
+startup = [r for r in rows if r["load"] == "startup"]
+if startup:
+    print()
+    print("| start-up with a full database | value |")
+    print("|---|---|")
+    if fill:
+        print(f"| database | {fill['written']:,} lines written, {fill['rows']:,} kept (whole chunks: at least 1000 per room), {fill['used_bytes'] / 2**20:.1f} MiB in use "
+              f"({fill['used_bytes'] / max(fill['rows'], 1):.0f} bytes per kept line of {fill['payload_bytes'] / max(fill['rows'], 1):.0f} payload bytes), "
+              f"file {fill['disk_bytes'] / 2**20:.1f} MiB |")
+    print(f"| rooms and lines loaded | {startup[0]['rooms']:,} rooms, {startup[0]['lines']:,} lines |")
+    print(f"| router load time (its log), each start | {', '.join(str(r['load_ms']) + ' ms' for r in startup)} |")
+    print(f"| machat start to both gateways ready | {', '.join(str(r['ready_s']) + ' s' for r in startup)} |")
