@@ -61,7 +61,8 @@ let package = Package(
         .target(name: "Metrics", dependencies: ["CSharedMemory", "Reactor", "WebSocket"], swiftSettings: serverSettings),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Reactor", "WebSocket"]),
         // (anchor: Redis targets)
-        .target(name: "Redis", dependencies: ["Reactor"], swiftSettings: serverSettings),
+        // SHA-1 names Lua scripts; WebSocket's (the handshake's) is the one implementation.
+        .target(name: "Redis", dependencies: ["Reactor", "WebSocket"], swiftSettings: serverSettings),
         .testTarget(name: "RedisTests", dependencies: ["Redis", "Reactor"]),
         // (anchor: Auth targets)
         // Optional HS256 join tokens: SHA-256, HMAC, base64url, a strict JSON

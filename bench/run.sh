@@ -40,37 +40,7 @@ LOADS=(
   "D-ws|-proto ws -mode idle -rooms 1000 -clients 10 -srcips 4"
 )
 
-descendants() {  # pid and all its descendants, comma-separated
-  local all=$1 frontier=$1 next p
-  while [ -n "$frontier" ]; do
-    next=""
-    for p in $frontier; do
-      for c in $(pgrep -P "$p" || true); do all="$all $c"; next="$next $c"; done
-    done
-    frontier=$next
-  done
-  echo "$all" | tr ' ' ','
-}
-
-start_machat() {  # args...; sets MACHAT_PID TCP_PORT WS_PORT PIDS
-  local log="$OUT/machat.log"
-  # Memory-only history unless the caller passes its own -data-dir (last one wins).
-  "$BIN/machat" -tcp 127.0.0.1:0 -ws 127.0.0.1:0 -data-dir none "$@" 2>"$log" &
-  MACHAT_PID=$!
-  for _ in $(seq 1 400); do
-    TCP_PORT=$(sed -n 's/.*msg="tcp listening" addr=127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log" | head -1)
-    WS_PORT=$(sed -n 's/.*msg="ws listening" addr=127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log" | head -1)
-    local ready; ready=$(grep -c 'msg="gateway ready"' "$log" || true)
-    [ -n "$TCP_PORT" ] && [ "$ready" -ge "${EXPECT_GATEWAYS:-2}" ] && break
-    sleep 0.05
-  done
-  PIDS=$(descendants "$MACHAT_PID")
-}
-
-stop_machat() {
-  kill -TERM "$MACHAT_PID" 2>/dev/null || true
-  wait "$MACHAT_PID" 2>/dev/null || true
-}
+. "$ROOT/bench/lib.sh"
 
 run_load() {  # server name flags...
   local server=$1 name=$2; shift 2

@@ -22,7 +22,7 @@ import Reactor
 /// The connection never reports `.ready` before AUTH, SELECT and the
 /// SCRIPT LOAD of every registered script have succeeded (see
 /// `RedisHandshake`), and reconnects after a loss with exponential backoff
-/// and jitter (`RedisBackoff`).
+/// and jitter (`ReconnectBackoff`).
 public final class RedisConnection: RedisLinkOwner {
     /// Receives the reply to one command (error replies as `.server`).
     public typealias ReplyHandler = (Result<RESPValue, RedisError>) -> Void

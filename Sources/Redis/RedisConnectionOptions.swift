@@ -1,3 +1,5 @@
+import Reactor
+
 /// How a `RedisConnection` behaves: what happens to commands while it is not
 /// ready, its bounds, and its timeouts.
 public struct RedisConnectionOptions: Sendable {
@@ -24,14 +26,15 @@ public struct RedisConnectionOptions: Sendable {
     /// reply at all arriving: detection takes between one and two periods.
     /// 0 disables the check.
     public var replyTimeoutMilliseconds: Int
-    public var backoff: RedisBackoff
+    public var backoff: ReconnectBackoff
     /// Sent with CLIENT SETNAME so `CLIENT LIST` shows who is who; nil sends none.
     public var clientName: String?
     public var decoderLimits: RESPDecoderLimits
 
     public init(
         whileDown: WhileDown = .failFast, maxPendingReplies: Int = 100_000, maxOutboundBytes: Int = 64 << 20,
-        connectTimeoutMilliseconds: Int = 2000, replyTimeoutMilliseconds: Int = 10_000, backoff: RedisBackoff = RedisBackoff(),
+        connectTimeoutMilliseconds: Int = 2000, replyTimeoutMilliseconds: Int = 10_000,
+        backoff: ReconnectBackoff = ReconnectBackoff(initialMilliseconds: 25),
         clientName: String? = "machat", decoderLimits: RESPDecoderLimits = RESPDecoderLimits()
     ) {
         self.whileDown = whileDown

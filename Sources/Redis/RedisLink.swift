@@ -23,7 +23,7 @@ final class RedisLink: EventHandler, StreamConnectionDelegate {
     struct Options {
         /// The whole of TCP connect and handshake must fit in this.
         var connectTimeoutMilliseconds: Int
-        var backoff: RedisBackoff
+        var backoff: ReconnectBackoff
         var decoderLimits: RESPDecoderLimits
         /// `redis` or `redis-subscriber`, for log lines.
         var role: String

@@ -1,3 +1,5 @@
+import WebSocket
+
 /// A Lua script run with EVALSHA. Its name is the lowercase hex SHA-1 of its
 /// source, computed here, exactly as Redis computes it for `SCRIPT LOAD`
 /// (https://redis.io/docs/latest/develop/interact/programmability/eval-intro/),
@@ -11,7 +13,8 @@ public struct RedisScript: Hashable, Sendable, CustomStringConvertible {
 
     public init(source: [UInt8]) {
         self.source = source
-        self.sha1 = SHA1.hex(SHA1.digest(source))
+        let digits = Array("0123456789abcdef".utf8)
+        self.sha1 = SHA1.hash(source).flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0x0F)]] }
     }
 
     public init(source: String) {

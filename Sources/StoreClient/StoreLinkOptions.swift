@@ -1,3 +1,5 @@
+import Reactor
+
 import StoreProtocol
 
 /// Settings of a `StoreLink`.

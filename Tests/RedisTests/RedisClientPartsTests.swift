@@ -1,3 +1,4 @@
+import Reactor
 import Testing
 
 @testable import Redis
@@ -9,7 +10,7 @@ struct RedisClientPartsTests {
     private func b(_ text: String) -> [UInt8] { Array(text.utf8) }
 
     @Test func backoffDoublesToItsCapWithinFiftyPercentJitter() {
-        var backoff = RedisBackoff(initialMilliseconds: 25, maximumMilliseconds: 1000)
+        var backoff = ReconnectBackoff(initialMilliseconds: 25, maximumMilliseconds: 1000)
         var random = TestRandom(seed: 1)
         let nominal = [25, 50, 100, 200, 400, 800, 1000, 1000, 1000]
         for expected in nominal {
@@ -26,7 +27,7 @@ struct RedisClientPartsTests {
         var random = TestRandom(seed: 2)
         var delays = Set<Int>()
         for _ in 0..<50 {
-            var backoff = RedisBackoff(initialMilliseconds: 1000, maximumMilliseconds: 1000)
+            var backoff = ReconnectBackoff(initialMilliseconds: 1000, maximumMilliseconds: 1000)
             delays.insert(backoff.nextDelay(using: &random))
         }
         #expect(delays.count > 20)

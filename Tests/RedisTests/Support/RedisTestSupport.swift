@@ -6,7 +6,7 @@ import Testing
 /// Shortcuts the server tests share.
 enum RedisTestSupport {
     /// Fast retries so restart tests take milliseconds, not seconds.
-    static let quickBackoff = RedisBackoff(initialMilliseconds: 5, maximumMilliseconds: 50)
+    static let quickBackoff = ReconnectBackoff(initialMilliseconds: 5, maximumMilliseconds: 50)
 
     static func options(_ whileDown: RedisConnectionOptions.WhileDown = .failFast) -> RedisConnectionOptions {
         RedisConnectionOptions(whileDown: whileDown, connectTimeoutMilliseconds: 2000, backoff: quickBackoff)

@@ -1,15 +1,16 @@
 /// Exponential reconnect backoff with ±50% jitter: the nominal delay starts
 /// at `initialMilliseconds`, doubles on each failed attempt up to
 /// `maximumMilliseconds`, and each actual delay is drawn uniformly from half
-/// to one and a half of it, so nodes that lost Redis together do not all
-/// come back in the same millisecond. Reset once a connection is ready.
-public struct RedisBackoff: Equatable, Sendable {
+/// to one and a half of it, so processes that lost a peer together do not
+/// all come back in the same millisecond. Reset once a connection is ready.
+/// Used by the history store link and the Redis connections.
+public struct ReconnectBackoff: Equatable, Sendable {
     public var initialMilliseconds: Int
     public var maximumMilliseconds: Int
     /// The nominal delay of the last attempt (0 before the first).
     public private(set) var nominalMilliseconds = 0
 
-    public init(initialMilliseconds: Int = 25, maximumMilliseconds: Int = 1000) {
+    public init(initialMilliseconds: Int = 20, maximumMilliseconds: Int = 1000) {
         precondition(
             initialMilliseconds >= 1 && maximumMilliseconds >= initialMilliseconds, "backoff needs 1 <= initial <= maximum")
         self.initialMilliseconds = initialMilliseconds
