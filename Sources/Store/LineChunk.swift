@@ -19,13 +19,6 @@ enum LineChunk {
     /// lines instead of a new row, so a quiet room's lines share rows.
     static let growBelowBytes = 3 << 10
 
-    /// Appends one line in chunk layout.
-    static func append(
-        offset: UInt64, time: UInt64, name: UnsafeRawBufferPointer, text: UnsafeRawBufferPointer, into bytes: inout [UInt8]
-    ) {
-        StoreFrame.appendLine(offset: offset, time: time, name: name, text: text, into: &bytes)
-    }
-
     /// Appends where each line of `bytes` starts to `starts`; throws a
     /// corruption error unless the bytes are `count` whole lines with rising
     /// offsets from `first` to `last`.

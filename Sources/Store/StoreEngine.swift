@@ -158,6 +158,8 @@ public final class StoreEngine {
     private func apply(_ records: AppendRecords, now: UInt64, outcome: inout CommitOutcome) throws(SQLiteError) {
         definitions.removeAll(keepingCapacity: true)
         let keepLines = retention.linesPerRoom > 0
+        var run = GatewayMark.none
+        defer { noteGateway(run) }
         for record in records {
             switch record {
             case .room(let name, let epoch):
@@ -165,8 +167,12 @@ public final class StoreEngine {
                     try resolve(String(decoding: name, as: UTF8.self), epoch: String(decoding: epoch, as: UTF8.self)))
             case .line(let index, let gateway, let line):
                 let room = definitions[Int(index)]
-                if gateway.instance != 0 {
-                    gatewayMaxima[gateway.instance] = max(gatewayMaxima[gateway.instance] ?? 0, gateway.sequence)
+                // A gateway's lines come in runs: one dictionary update per run.
+                if gateway.instance != run.instance {
+                    noteGateway(run)
+                    run = gateway
+                } else {
+                    run.sequence = max(run.sequence, gateway.sequence)
                 }
                 guard line.offset > room.lastOffset else {
                     outcome.linesSkipped += 1
@@ -174,7 +180,8 @@ public final class StoreEngine {
                 }
                 touch(room)
                 if keepLines {
-                    LineChunk.append(offset: line.offset, time: line.time, name: line.name, text: line.text, into: &room.pending)
+                    // Already in chunk layout: copied as it came.
+                    room.pending.append(contentsOf: line.wire)
                     room.pendingCount += 1
                 }
                 room.lastOffset = line.offset
@@ -187,6 +194,11 @@ public final class StoreEngine {
                 room.lastTime = max(room.lastTime, time)
             }
         }
+    }
+
+    private func noteGateway(_ mark: GatewayMark) {
+        guard mark.instance != 0 else { return }
+        gatewayMaxima[mark.instance] = max(gatewayMaxima[mark.instance] ?? 0, mark.sequence)
     }
 
     /// The room `name` in `epoch`: known, new (a row is inserted), or known

@@ -48,13 +48,16 @@ struct BodyReader {
 
     /// A line: `u64 offset, u64 time, u16 nameLength, u32 textLength, name, text`.
     mutating func line() throws(StoreProtocolError) -> StoredLineView {
+        let start = offset
         let lineOffset: UInt64 = try integer("line offset")
         let time: UInt64 = try integer("line time")
         let nameLength = Int(try integer("line name length", as: UInt16.self))
         let textLength = Int(try integer("line text length", as: UInt32.self))
         let name = try raw(nameLength, "line name")
         let text = try raw(textLength, "line text")
-        return StoredLineView(offset: lineOffset, time: time, name: name, text: text)
+        return StoredLineView(
+            offset: lineOffset, time: time, name: name, text: text,
+            wire: UnsafeRawBufferPointer(rebasing: bytes[start..<offset]))
     }
 
     func expectEnd() throws(StoreProtocolError) {

@@ -12,12 +12,18 @@ public struct StoredLineView {
     public let time: UInt64
     public let name: UnsafeRawBufferPointer
     public let text: UnsafeRawBufferPointer
+    /// The whole line as it was read (`u64 offset, u64 time, u16 nameLength,
+    /// u32 textLength, name, text`): what a LINES frame or a store chunk holds.
+    public let wire: UnsafeRawBufferPointer
 
-    public init(offset: UInt64, time: UInt64, name: UnsafeRawBufferPointer, text: UnsafeRawBufferPointer) {
+    public init(
+        offset: UInt64, time: UInt64, name: UnsafeRawBufferPointer, text: UnsafeRawBufferPointer, wire: UnsafeRawBufferPointer
+    ) {
         self.offset = offset
         self.time = time
         self.name = name
         self.text = text
+        self.wire = wire
     }
 
     /// The line as values (copies the bytes).

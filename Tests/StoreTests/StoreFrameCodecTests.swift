@@ -25,6 +25,29 @@ struct StoreFrameCodecTests {
         #expect(try StoreCodecFixtures.drainBorrowing(&decoder) == StoreCodecFixtures.frames)
     }
 
+    /// The store keeps lines as they arrive: a borrowed line's `wire` is
+    /// exactly its bytes in the frame, header included.
+    @Test func borrowedLineLendsItsWholeWireBytes() throws {
+        var buffer: [UInt8] = []
+        let frame = StoreFrame.beginLines(room: 7, into: &buffer)
+        let lineStart = buffer.count
+        Array("Mina".utf8).withUnsafeBytes { name in
+            Array("héllo".utf8).withUnsafeBytes { text in
+                StoreFrame.appendLine(offset: 42, time: 1_764_628_800_000, name: name, text: text, into: &buffer)
+            }
+        }
+        let expected = Array(buffer[lineStart...])
+        StoreFrame.finishFrame(startingAt: frame, in: &buffer)
+        var decoder = StoreFrameDecoder()
+        decoder.append(contentsOf: buffer)
+        var wires: [[UInt8]] = []
+        _ = try decoder.next { view in
+            if case .lines(_, let lines) = view { for line in lines { wires.append(Array(line.wire)) } }
+        }
+        #expect(wires == [expected])
+        #expect(expected.count == StoreProtocol.lineHeaderSize + 4 + 6)
+    }
+
     @Test func streamSplitAtEveryByteYieldsTheSameFrames() throws {
         let frames = StoreCodecFixtures.frames
         let stream = StoreCodecFixtures.stream(frames)
