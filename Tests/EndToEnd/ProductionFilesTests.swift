@@ -41,6 +41,8 @@ import Testing
             var text = try String(contentsOfFile: "\(source)/\(unit)", encoding: .utf8)
             if unit == "machat.service" {
                 #expect(text.contains("ExecStart=/usr/local/bin/machat "))
+                // The history database goes to StateDirectory, the one writable place.
+                #expect(text.contains(" -data-dir /var/lib/machat "))
                 text = text.replacingOccurrences(of: "/usr/local/bin/machat", with: "\(MachatProcess.binaries)/machat")
             }
             try text.write(toFile: "\(directory)/\(unit)", atomically: true, encoding: .utf8)
