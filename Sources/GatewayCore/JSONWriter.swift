@@ -67,16 +67,18 @@ enum JSONWriter {
             out.append(UInt8(ascii: "0") + UInt8(value))
             return
         }
-        var digits: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-        var count = 0
-        var rest = value
+        // Digits right to left into 24 bytes on the stack (u64 has at most
+        // 20), then one append: the hot path formats two per message.
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
         withUnsafeMutableBytes(of: &digits) { raw in
+            var start = raw.count
+            var rest = value
             while rest > 0 {
-                raw[count] = UInt8(ascii: "0") + UInt8(rest % 10)
+                start -= 1
+                raw[start] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
                 rest /= 10
-                count += 1
             }
-            for i in stride(from: count - 1, through: 0, by: -1) { out.append(raw[i]) }
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[start...]))
         }
     }
 

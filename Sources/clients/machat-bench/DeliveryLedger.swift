@@ -64,8 +64,6 @@ struct DeliveryLedger: LineSink {
 
     /// Deliveries are JSON message objects, not `name:text` lines.
     var readsJSON = false
-    /// `name:text` rebuilt from a message object (reused).
-    private var composed: [UInt8] = []
 
     @inline(__always)
     mutating func line(_ raw: UnsafeRawBufferPointer) {
@@ -73,21 +71,17 @@ struct DeliveryLedger: LineSink {
         jsonLine(raw)
     }
 
-    /// A JSON object: message objects are checked like `name:text` lines;
-    /// the welcome (and any other type) is not a delivery.
+    /// A JSON object: message objects are checked like `name:text` lines,
+    /// reading name and text where they are in the object (no copy); the
+    /// welcome (and any other type) is not a delivery.
     private mutating func jsonLine(_ raw: UnsafeRawBufferPointer) {
         guard let (name, text) = Self.nameAndText(raw) else {
             if !Self.hasPrefix(raw, #"{"type":""#) || Self.hasPrefix(raw, Self.messagePrefix) { reject(raw) }
             return
         }
-        composed.removeAll(keepingCapacity: true)
-        composed.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[name]))
-        composed.append(UInt8(ascii: ":"))
-        composed.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[text]))
-        // A second reference for the call, so `textLine` may mutate self;
-        // it is gone before `composed` is written again, so nothing is copied.
-        let rebuilt = composed
-        rebuilt.withUnsafeBytes { textLine($0) }
+        var index = name.lowerBound
+        guard let (room, slot) = Self.sender(raw, &index), index == name.upperBound else { return reject(raw) }
+        message(raw, room: room, slot: slot, textStart: text.lowerBound, end: text.upperBound)
     }
 
     private static let messagePrefix: StaticString = #"{"type":"message","room":""#
@@ -142,19 +136,31 @@ struct DeliveryLedger: LineSink {
             return
         }
         let bytes = UnsafeRawBufferPointer(rebasing: raw[0..<end])
-        guard bytes[0] == UInt8(ascii: "c") else { return reject(bytes) }
-        var index = 1
-        guard let room = Self.number(bytes, &index), index < end, bytes[index] == UInt8(ascii: "_") else {
+        var index = 0
+        guard let (room, slot) = Self.sender(bytes, &index), index < end, bytes[index] == UInt8(ascii: ":") else {
             return reject(bytes)
         }
+        message(bytes, room: room, slot: slot, textStart: index + 1, end: end)
+    }
+
+    /// `c<room>_<slot>` at `index`, moving it past; nil if it is not one.
+    @inline(__always)
+    private static func sender(_ bytes: UnsafeRawBufferPointer, _ index: inout Int) -> (room: UInt64, slot: UInt64)? {
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "c") else { return nil }
         index += 1
-        guard let slot = Self.number(bytes, &index), index < end, bytes[index] == UInt8(ascii: ":") else {
-            return reject(bytes)
-        }
+        guard let room = number(bytes, &index), index < bytes.count, bytes[index] == UInt8(ascii: "_") else { return nil }
         index += 1
-        let textStart = index
+        guard let slot = number(bytes, &index) else { return nil }
+        return (room, slot)
+    }
+
+    /// The text `bytes[textStart..<end]` of a line from sender `slot` of `room`:
+    /// a probe, or `<sequence> <stamp> <padding>` of the configured size.
+    @inline(__always)
+    private mutating func message(_ bytes: UnsafeRawBufferPointer, room: UInt64, slot: UInt64, textStart: Int, end: Int) {
+        var index = textStart
         if index < end && bytes[index] == UInt8(ascii: "p") {
-            return probe(bytes, textStart: textStart, room: room)
+            return probe(bytes, textStart: textStart, end: end, room: room)
         }
         guard let sequence = Self.number(bytes, &index), index < end, bytes[index] == UInt8(ascii: " ") else {
             return reject(bytes)
@@ -193,10 +199,10 @@ struct DeliveryLedger: LineSink {
         if slot == rules.ownSlot { ownEchoes += 1 }
     }
 
-    private mutating func probe(_ bytes: UnsafeRawBufferPointer, textStart: Int, room: UInt64) {
+    private mutating func probe(_ bytes: UnsafeRawBufferPointer, textStart: Int, end: Int, room: UInt64) {
         let prefix = "probe ".utf8
-        guard bytes.count - textStart >= prefix.count,
-            zip(bytes[textStart...], prefix).allSatisfy({ $0 == $1 })
+        guard end - textStart >= prefix.count,
+            zip(bytes[textStart..<end], prefix).allSatisfy({ $0 == $1 })
         else { return reject(bytes) }
         if room == rules.roomNumber {
             sawProbe = true
