@@ -426,11 +426,17 @@ import Testing
         var tcpClients: [LineClient] = []
         var webClients: [RawWebSocket] = []
         for (index, join) in cases.enumerated() {
+            // Bytes built (and masked) before connecting: a debug build takes
+            // a while over a 1 MiB frame, and the join timeout is 1 s.
+            let line = join.join("tcp-\(index)") + [0x0A]
+            let frame = RawFrame.frame(
+                opcode: RawFrame.text, payload: join.join("ws-\(index)"), fin: true,
+                key: [UInt8(truncatingIfNeeded: index), 0x5A, 0xA5, 0x3C])
             let tcp = try Hostile.lineClient(port: server.tcpPort)
-            tcp.send(join.join("tcp-\(index)") + [0x0A])
+            tcp.send(line)
             tcpClients.append(tcp)
             let web = try RawWebSocket(port: server.wsPort, seed: UInt64(index))
-            web.sendFrame(opcode: RawFrame.text, payload: join.join("ws-\(index)"))
+            web.send(frame)
             webClients.append(web)
         }
         for (index, join) in cases.enumerated() {
