@@ -9,17 +9,9 @@
 # DURATION (default 10s) per load; C runs RUNS_C times (default 3), median.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROOT=$(pwd)
-SHARED=${MACHAT_SHARED:-$ROOT/../shared}
-DURATION=${DURATION:-10s}
+. bench/lib.sh
+bench_setup cluster
 RUNS_C=${RUNS_C:-3}
-OUT=${BENCH_OUT:-$(mktemp -d /tmp/machat-cluster-XXXXXX)}
-mkdir -p "$OUT"
-LOADGEN=${LOADGEN:-/tmp/loadgen}
-command -v swift >/dev/null || export PATH=/opt/swift/usr/bin:$PATH
-if [ -z "${MACHAT_BIN:-}" ]; then swift build -c release >&2; fi
-BIN=${MACHAT_BIN:-$(swift build -c release --show-bin-path)}
-[ -x "$LOADGEN" ] || LOADGEN_OUT="$LOADGEN" bash "$SHARED/loadgen/build.sh" >&2
 command -v nats-server >/dev/null || (apt-get update -qq && apt-get install -y -qq nats-server) >&2
 command -v redis-server >/dev/null || (apt-get update -qq && apt-get install -y -qq redis-server) >&2
 : >"$OUT/results.jsonl"

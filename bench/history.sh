@@ -8,18 +8,9 @@
 # DURATION (default 10s) sets each load's measurement time. Output: tables.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROOT=$(pwd)
-SHARED=${MACHAT_SHARED:-$ROOT/../shared}
-DURATION=${DURATION:-10s}
+. bench/lib.sh
+bench_setup history
 ROUNDS=${ROUNDS:-2}
-OUT=${BENCH_OUT:-$(mktemp -d /tmp/machat-history-XXXXXX)}
-mkdir -p "$OUT"
-LOADGEN=${LOADGEN:-/tmp/loadgen}
-command -v swift >/dev/null || export PATH=/opt/swift/usr/bin:$PATH
-if [ -z "${MACHAT_BIN:-}" ]; then swift build -c release >&2; fi
-BIN=${MACHAT_BIN:-$(swift build -c release --show-bin-path)}
-[ -x "$LOADGEN" ] || LOADGEN_OUT="$LOADGEN" bash "$SHARED/loadgen/build.sh" >&2
-. "$ROOT/bench/lib.sh"
 
 : >"$OUT/results.jsonl"
 LOADS=(

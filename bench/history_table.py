@@ -1,19 +1,18 @@
 #!/usr/bin/env python3
 """Tables for bench/history.sh from its results.jsonl."""
-import json
 import statistics
 import sys
 
-rows = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
+import results
+
+rows = results.read(sys.argv[1])
 
 
 def runs(server, load):
-    return [r for r in rows if r["server"] == server and r["load"] == load]
+    return results.runs(rows, server, load)
 
 
-def clean(rs):
-    bad = sum(r.get("lost", 0) + r.get("duplicates", 0) + r.get("out_of_order", 0) + r.get("order_mismatch_rooms", 0) for r in rs)
-    return "clean" if bad == 0 else f"{bad} bad"
+clean = results.clean
 
 
 print("| load | history off | history on (1000) | on / off | target | met | integrity |")

@@ -1,5 +1,19 @@
-# Shared by the bench scripts: start/stop a machat on ephemeral loopback ports
-# and record loadgen runs. Expects BIN, LOADGEN and OUT to be set.
+# Shared by the bench scripts: their set-up, start/stop a machat on ephemeral
+# loopback ports, and record loadgen runs. Source it from the repository root.
+
+bench_setup() {  # name; sets ROOT SHARED DURATION OUT LOADGEN BIN, builds what is missing
+  ROOT=$(pwd)
+  SHARED=${MACHAT_SHARED:-$ROOT/../shared}
+  DURATION=${DURATION:-10s}
+  OUT=${BENCH_OUT:-$(mktemp -d "/tmp/machat-$1-XXXXXX")}
+  mkdir -p "$OUT"
+  LOADGEN=${LOADGEN:-/tmp/loadgen}
+  command -v swift >/dev/null || export PATH=/opt/swift/usr/bin:$PATH
+  # MACHAT_BIN: use already built binaries instead of building here.
+  if [ -z "${MACHAT_BIN:-}" ]; then swift build -c release >&2; fi
+  BIN=${MACHAT_BIN:-$(swift build -c release --show-bin-path)}
+  [ -x "$LOADGEN" ] || LOADGEN_OUT="$LOADGEN" bash "$SHARED/loadgen/build.sh" >&2
+}
 
 descendants() {  # pid and all its descendants, comma-separated
   local all=$1 frontier=$1 next p

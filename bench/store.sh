@@ -9,18 +9,9 @@
 # the number of alternations. Output: tables (bench/store_table.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROOT=$(pwd)
-SHARED=${MACHAT_SHARED:-$ROOT/../shared}
-DURATION=${DURATION:-10s}
+. bench/lib.sh
+bench_setup store
 ROUNDS=${ROUNDS:-2}
-OUT=${BENCH_OUT:-$(mktemp -d /tmp/machat-store-XXXXXX)}
-mkdir -p "$OUT"
-LOADGEN=${LOADGEN:-/tmp/loadgen}
-command -v swift >/dev/null || export PATH=/opt/swift/usr/bin:$PATH
-if [ -z "${MACHAT_BIN:-}" ]; then swift build -c release >&2; fi
-BIN=${MACHAT_BIN:-$(swift build -c release --show-bin-path)}
-[ -x "$LOADGEN" ] || LOADGEN_OUT="$LOADGEN" bash "$SHARED/loadgen/build.sh" >&2
-. "$ROOT/bench/lib.sh"
 trap 'stop_machat 2>/dev/null || true' EXIT
 
 # Rows and bytes of a data directory, as JSON fields (Python's sqlite3, read-only).

@@ -4,17 +4,17 @@ import json
 import statistics
 import sys
 
-rows = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
+import results
+
+rows = results.read(sys.argv[1])
 fill = json.load(open(sys.argv[2])) if len(sys.argv) > 2 else None
 
 
 def runs(server, load):
-    return [r for r in rows if r["server"] == server and r["load"] == load]
+    return results.runs(rows, server, load)
 
 
-def clean(rs):
-    bad = sum(r.get("lost", 0) + r.get("duplicates", 0) + r.get("out_of_order", 0) + r.get("order_mismatch_rooms", 0) for r in rs)
-    return "clean" if bad == 0 else f"{bad} bad"
+clean = results.clean
 
 
 print("| load | -data-dir none | SQLite store | store / none | target | met | integrity |")
