@@ -132,7 +132,7 @@ public enum HistoryCommand {
             var counted = 0
             while counted < limit, try newest.step() {
                 counted += Int(newest.int64(at: 2))
-                fromOffset = newest.uint64(at: 0) - 1
+                fromOffset = max(newest.uint64(at: 0), 1) - 1
             }
             newest.reset()
             var skip = max(0, counted - limit)

@@ -106,6 +106,25 @@ struct HistoryCommandTests {
         #expect(String(decoding: answer, as: UTF8.self) == "ok \(texts.count)\n")
     }
 
+    @Test func malformedChunkIsAClearCorruptionErrorNotACrash() throws {
+        let data = try directory(lines: (1...5).map { ("n", Array("t\($0)".utf8)) })
+        let database = try Database(path: data.file("history.sqlite3"), mode: .readWrite)
+        // A row whose blob no longer matches its columns, and one starting at offset 0.
+        try database.execute("UPDATE chunks SET lines = substr(lines, 1, 40) WHERE first_offset = 4")
+        try database.execute("UPDATE chunks SET first_offset = 0 WHERE first_offset = 1")
+        for request in [
+            HistoryCommand.Request(room: "dev", dataDirectory: data.path),
+            HistoryCommand.Request(room: "dev", limit: 5, dataDirectory: data.path),
+            HistoryCommand.Request(room: "dev", since: 2, dataDirectory: data.path),
+        ] {
+            #expect {
+                _ = try output(request)
+            } throws: { error in
+                "\(error)".contains("history.sqlite3 is corrupt (chunk ") && "\(error)".contains("is malformed")
+            }
+        }
+    }
+
     @Test func missingRoomIsAClearError() throws {
         let data = try directory(lines: [("a", [])])
         #expect {
