@@ -13,18 +13,12 @@ bench_setup history
 ROUNDS=${ROUNDS:-2}
 
 : >"$OUT/results.jsonl"
-LOADS=(
-  "A-tcp|-proto tcp -rooms 10 -clients 10 -window 8 -size 32"
-  "A-ws|-proto ws -rooms 10 -clients 10 -window 8 -size 32"
-  "C-tcp|-proto tcp -mode latency -rooms 100 -clients 10 -rate 10"
-  "C-ws|-proto ws -mode latency -rooms 100 -clients 10 -rate 10"
-)
 echo "== loads A and C, history on and off, $ROUNDS rounds" >&2
 for round in $(seq 1 "$ROUNDS"); do
   for setting in off on; do
     extra=(); [ "$setting" = off ] && extra=(-history-size 0)
     start_machat "${extra[@]}"
-    for entry in "${LOADS[@]}"; do
+    for entry in "${LOADS_AC[@]}"; do
       name=${entry%%|*}; flags=${entry#*|}
       case $flags in *"-proto ws"*) addr=127.0.0.1:$WS_PORT ;; *) addr=127.0.0.1:$TCP_PORT ;; esac
       # shellcheck disable=SC2086

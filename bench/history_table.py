@@ -12,24 +12,8 @@ def runs(server, load):
     return results.runs(rows, server, load)
 
 
-clean = results.clean
 
-
-print("| load | history off | history on (1000) | on / off | target | met | integrity |")
-print("|---|---|---|---|---|---|---|")
-for load in ["A-tcp", "A-ws"]:
-    off = statistics.median(r["delivered_per_s"] for r in runs("history-off", load))
-    on = statistics.median(r["delivered_per_s"] for r in runs("history-on", load))
-    ratio = on / off
-    print(f"| {load} deliveries/s (median) | {off:,.0f} | {on:,.0f} | {ratio:.2f} | >= 0.90 | {'yes' if ratio >= 0.9 else 'no'} | "
-          f"{clean(runs('history-on', load) + runs('history-off', load))} |")
-for load in ["C-tcp", "C-ws"]:
-    off = statistics.median(r["lat_p99_ms"] for r in runs("history-off", load))
-    on = statistics.median(r["lat_p99_ms"] for r in runs("history-on", load))
-    ratio = on / off
-    print(f"| {load} p99 ms (median) | {off} | {on} | {ratio:.2f} | <= 1.10 | {'yes' if ratio <= 1.1 else 'no'} | "
-          f"{clean(runs('history-on', load) + runs('history-off', load))} |")
-    print(f"|   (each run) | {[r['lat_p99_ms'] for r in runs('history-off', load)]} | {[r['lat_p99_ms'] for r in runs('history-on', load)]} | | | | |")
+results.comparison(rows, "history-off", "history-on", ('history off', 'history on (1000)'), 0.9, 1.1)
 
 m_off = runs("history-off", "M-rss")
 m_on = runs("history-on", "M-rss")

@@ -1,6 +1,15 @@
 # Shared by the bench scripts: their set-up, start/stop a machat on ephemeral
 # loopback ports, and record loadgen runs. Source it from the repository root.
 
+# Loads A and C of the loadgen of record: "name|flags", for the benches
+# that alternate two settings (history, store).
+LOADS_AC=(
+  "A-tcp|-proto tcp -rooms 10 -clients 10 -window 8 -size 32"
+  "A-ws|-proto ws -rooms 10 -clients 10 -window 8 -size 32"
+  "C-tcp|-proto tcp -mode latency -rooms 100 -clients 10 -rate 10"
+  "C-ws|-proto ws -mode latency -rooms 100 -clients 10 -rate 10"
+)
+
 bench_setup() {  # name; sets ROOT SHARED DURATION OUT LOADGEN BIN, builds what is missing
   ROOT=$(pwd)
   SHARED=${MACHAT_SHARED:-$ROOT/../shared}

@@ -1,6 +1,7 @@
 """What the bench table scripts share: a results.jsonl read into rows, the
 runs of one server and load, and whether runs kept every line in order."""
 import json
+import statistics
 
 
 def read(path):
@@ -14,3 +15,24 @@ def runs(rows, server, load):
 def clean(rs):
     bad = sum(r.get("lost", 0) + r.get("duplicates", 0) + r.get("out_of_order", 0) + r.get("order_mismatch_rooms", 0) for r in rs)
     return "clean" if bad == 0 else f"{bad} bad"
+
+
+def comparison(rows, off, on, headers, min_throughput, max_p99):
+    """The loads A and C of `off` against `on` (server labels): throughput
+    ratio (median) at least `min_throughput`, C p99 ratio (median) at most
+    `max_p99`; `headers` names the two columns."""
+    print(f"| load | {headers[0]} | {headers[1]} | ratio | target | met | integrity |")
+    print("|---|---|---|---|---|---|---|")
+    for load, key, fmt, better in [
+        ("A-tcp", "delivered_per_s", "deliveries/s (median)", "more"), ("A-ws", "delivered_per_s", "deliveries/s (median)", "more"),
+        ("C-tcp", "lat_p99_ms", "p99 ms (median)", "less"), ("C-ws", "lat_p99_ms", "p99 ms (median)", "less"),
+    ]:
+        a, b = runs(rows, off, load), runs(rows, on, load)
+        x = statistics.median(r[key] for r in a)
+        y = statistics.median(r[key] for r in b)
+        ratio = y / x
+        target, met = (f">= {min_throughput:.2f}", ratio >= min_throughput) if better == "more" else (f"<= {max_p99:.2f}", ratio <= max_p99)
+        shown = (f"{x:,.0f}", f"{y:,.0f}") if better == "more" else (f"{x}", f"{y}")
+        print(f"| {load} {fmt} | {shown[0]} | {shown[1]} | {ratio:.2f} | {target} | {'yes' if met else 'no'} | {clean(a + b)} |")
+        if better == "less":
+            print(f"|   (each run) | {[r[key] for r in a]} | {[r[key] for r in b]} | | | | |")

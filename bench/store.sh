@@ -32,17 +32,11 @@ PY
 }
 
 : >"$OUT/results.jsonl"
-LOADS=(
-  "A-tcp|-proto tcp -rooms 10 -clients 10 -window 8 -size 32"
-  "A-ws|-proto ws -rooms 10 -clients 10 -window 8 -size 32"
-  "C-tcp|-proto tcp -mode latency -rooms 100 -clients 10 -rate 10"
-  "C-ws|-proto ws -mode latency -rooms 100 -clients 10 -rate 10"
-)
 echo "== loads A and C, store on and off, $ROUNDS rounds" >&2
 run=0
 for round in $(seq 1 "$ROUNDS"); do
   for setting in none store; do
-    for entry in "${LOADS[@]}"; do
+    for entry in "${LOADS_AC[@]}"; do
       name=${entry%%|*}; flags=${entry#*|}
       run=$((run + 1))
       data="$OUT/data-$run"

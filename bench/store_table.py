@@ -1,7 +1,6 @@
 #!/usr/bin/env python3
 """Tables for bench/store.sh from its results.jsonl (and the filled database's facts)."""
 import json
-import statistics
 import sys
 
 import results
@@ -14,22 +13,8 @@ def runs(server, load):
     return results.runs(rows, server, load)
 
 
-clean = results.clean
 
-
-print("| load | -data-dir none | SQLite store | store / none | target | met | integrity |")
-print("|---|---|---|---|---|---|---|")
-for load in ["A-tcp", "A-ws"]:
-    off = statistics.median(r["delivered_per_s"] for r in runs("none", load))
-    on = statistics.median(r["delivered_per_s"] for r in runs("store", load))
-    print(f"| {load} deliveries/s (median) | {off:,.0f} | {on:,.0f} | {on / off:.2f} | >= 0.75 | {'yes' if on / off >= 0.75 else 'no'} | "
-          f"{clean(runs('store', load) + runs('none', load))} |")
-for load in ["C-tcp", "C-ws"]:
-    off = statistics.median(r["lat_p99_ms"] for r in runs("none", load))
-    on = statistics.median(r["lat_p99_ms"] for r in runs("store", load))
-    print(f"| {load} p99 ms (median) | {off} | {on} | {on / off:.2f} | <= 1.20 | {'yes' if on / off <= 1.2 else 'no'} | "
-          f"{clean(runs('store', load) + runs('none', load))} |")
-    print(f"|   (each run) | {[r['lat_p99_ms'] for r in runs('none', load)]} | {[r['lat_p99_ms'] for r in runs('store', load)]} | | | | |")
+results.comparison(rows, "none", "store", ('-data-dir none', 'SQLite store'), 0.75, 1.2)
 
 print()
 print("| during load | store CPU (% of a core) | lines written | lines/s written | lines kept | chunk rows kept | lines per row | bytes in use per kept line | payload per line |")

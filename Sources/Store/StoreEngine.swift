@@ -182,7 +182,6 @@ public final class StoreEngine {
                 if keepLines {
                     // Already in chunk layout: copied as it came.
                     room.pending.append(contentsOf: line.wire)
-                    room.pendingCount += 1
                 }
                 room.lastOffset = line.offset
                 room.lastTime = max(room.lastTime, line.time)
@@ -256,7 +255,7 @@ public final class StoreEngine {
     private func finishTransaction(through: UInt64, now: UInt64) throws(SQLiteError) {
         let update = statements.updateRoom
         for room in touched {
-            if room.pendingCount > 0 { try writeChunks(of: room) }
+            if !room.pending.isEmpty { try writeChunks(of: room) }
             update.bind(room.id, at: 1)
             update.bind(room.lastOffset, at: 2)
             update.bind(room.lastTime, at: 3)
@@ -305,6 +304,7 @@ public final class StoreEngine {
                 chunkStarts.append(position)
                 position += LineChunk.length(bytes, at: position)
             }
+            let count = chunkStarts.count
             chunkStarts.append(bytes.count)
             do throws(SQLiteError) {
                 var index = 0
@@ -312,7 +312,7 @@ public final class StoreEngine {
                     let taken = linesFitting(from: 0, count: room.tailCount, bytes: room.tailBytes)
                     if taken > 0, try grow(room, with: bytes, lines: taken) { index = taken }
                 }
-                while index < room.pendingCount {
+                while index < count {
                     let taken = max(1, linesFitting(from: index, count: 0, bytes: 0))
                     try insertChunk(of: room, from: bytes, lines: index..<index + taken)
                     index += taken
@@ -342,8 +342,7 @@ public final class StoreEngine {
         let end = chunkStarts[lines.upperBound]
         let first = LineChunk.offset(bytes, at: start)
         let last = LineChunk.offset(bytes, at: chunkStarts[lines.upperBound - 1])
-        var newest: UInt64 = 0
-        for index in lines { newest = max(newest, LineChunk.time(bytes, at: chunkStarts[index])) }
+        let newest = newestTime(in: bytes, lines: lines)
         let insert = statements.insertChunk
         insert.bind(room.id, at: 1)
         insert.bind(first, at: 2)
@@ -379,8 +378,7 @@ public final class StoreEngine {
         let end = chunkStarts[lines]
         growScratch.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[0..<end]))
         let last = LineChunk.offset(bytes, at: chunkStarts[lines - 1])
-        var newest: UInt64 = 0
-        for index in 0..<lines { newest = max(newest, LineChunk.time(bytes, at: chunkStarts[index])) }
+        let newest = newestTime(in: bytes, lines: 0..<lines)
         let update = statements.growChunk
         update.bind(room.id, at: 1)
         update.bind(room.tailFirstOffset, at: 2)
@@ -404,6 +402,11 @@ public final class StoreEngine {
         room.tailCount += lines
         room.tailBytes = growScratch.count
         return true
+    }
+
+    /// The newest time of pending `lines` (times need not rise with offsets).
+    private func newestTime(in bytes: UnsafeRawBufferPointer, lines: Range<Int>) -> UInt64 {
+        lines.reduce(0) { max($0, LineChunk.time(bytes, at: chunkStarts[$1])) }
     }
 
     /// Reads where the room's oldest and newest chunks are into memory.

@@ -21,7 +21,6 @@ final class StoredRoom {
     var tailBytes = 0
     /// Lines of the open transaction in chunk layout, written at its end.
     var pending: [UInt8] = []
-    var pendingCount = 0
     /// The values before the open transaction touched the room; nil while untouched.
     var saved: Snapshot?
 
@@ -73,7 +72,6 @@ final class StoredRoom {
     /// Forgets the open transaction's lines (and their buffer: rooms are many).
     func dropPending() {
         pending = []
-        pendingCount = 0
     }
 
     /// No chunk on disk.
