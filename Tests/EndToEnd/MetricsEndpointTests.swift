@@ -27,7 +27,20 @@ import Testing
         let mina = try LineClient.joined(port: server.tcpPort, name: "Mina", room: "dev")
         let bo = try LineClient.joined(port: server.tcpPort, name: "Bo", room: "dev")
         #expect(mina.readLine()?.hasPrefix("Bo:probe-") == true)
-        let before = try Self.scrape(port) { $0.value("machat_joins_total\(Self.gateway)") == 2 }
+        // A connection's sent bytes are counted just after its send returns,
+        // so a client may read a probe before it is counted: wait for the
+        // three probe deliveries (Mina's to Mina, Bo's to both) and for the
+        // byte counter to hold still between two scrapes.
+        var before = try Self.scrape(port) {
+            $0.value("machat_joins_total\(Self.gateway)") == 2 && $0.value("machat_deliveries_total\(Self.gateway)") == 3
+        }
+        _ = MachatProcess.wait(timeout: 5) {
+            guard let again = try? MetricsScrape.fetch(port: port) else { return false }
+            defer { before = again }
+            return again.value("machat_client_sent_bytes_total\(Self.gateway)")
+                == before.value("machat_client_sent_bytes_total\(Self.gateway)")
+        }
+        #expect(before.value("machat_deliveries_total\(Self.gateway)") == 3)
         #expect(before.value("machat_joins_total\(Self.gateway)") == 2)
         let linesIn = try #require(before.value("machat_lines_in_total\(Self.gateway)"))
         let deliveries = try #require(before.value("machat_deliveries_total\(Self.gateway)"))
@@ -66,7 +79,8 @@ import Testing
             refused.value("machat_join_refusals_total{process=\"tcp-gateway-1\",protocol=\"tcp\",reason=\"name_taken\"}") == 1)
         // The router's gauges are refreshed once a second.
         let router = try Self.scrape(port) {
-            $0.value("machat_members{process=\"router\"}") == 2 && ($0.value("machat_history_lines{process=\"router\"}") ?? 0) >= 5
+            $0.value("machat_members{process=\"router\"}") == 2
+                && ($0.value("machat_history_lines{process=\"router\"}") ?? 0) >= 5
         }
         #expect(router.value("machat_rooms{process=\"router\"}") == 1)
         #expect(router.value("machat_members{process=\"router\"}") == 2)
