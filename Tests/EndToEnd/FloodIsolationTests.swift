@@ -7,7 +7,7 @@ extension ResilienceTests {
         /// The stated bound: with the rate limit lifted, a probe in room B
         /// makes its round trip in under 2 s (median and maximum are printed)
         /// while a member of room A writes to the same gateway as fast as it can.
-        @Test func floodInOneRoomKeepsAnotherRoomsRoundTripUnderTwoSeconds() throws {
+        @Test(.alone) func floodInOneRoomKeepsAnotherRoomsRoundTripUnderTwoSeconds() throws {
             let server = try MachatProcess(
                 ["-rate", "10000000", "-burst", "10000000"], tcpGateways: 1, wsGateways: 0)
             let flooderClient = try LineClient.joined(port: server.tcpPort, name: "Flo", room: "A")

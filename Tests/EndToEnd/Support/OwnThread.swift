@@ -22,7 +22,46 @@ struct OwnThreadTrait: SuiteTrait, TestTrait, TestScoping {
         }
         let executor = ThreadExecutor(name: test.name)
         defer { executor.finish() }
-        try await withTaskExecutorPreference(executor) { try await function() }
+        let alone = test.traits.contains { $0 is AloneTrait }
+        try await withTaskExecutorPreference(executor) {
+            // On the executor's one thread from here on, so the lock is
+            // taken and released by the same thread.
+            EndToEndGate.shared.lock(exclusive: alone)
+            defer { EndToEndGate.shared.unlock() }
+            try await function()
+        }
+    }
+}
+
+/// Marks a test whose assertion is a time bound under load (`@Test(.alone)`):
+/// it runs while no other end-to-end test on its own thread does, so the
+/// bound measures the server, not the other tests sharing the cores.
+struct AloneTrait: TestTrait {}
+
+extension Trait where Self == AloneTrait {
+    static var alone: Self { AloneTrait() }
+}
+
+/// Shared by the end-to-end tests on their own threads, exclusive for the
+/// `.alone` ones; a waiting exclusive test goes before new shared ones.
+final class EndToEndGate: @unchecked Sendable {
+    static let shared = EndToEndGate()
+    private let rwlock = UnsafeMutablePointer<pthread_rwlock_t>.allocate(capacity: 1)
+
+    private init() {
+        var attributes = pthread_rwlockattr_t()
+        pthread_rwlockattr_init(&attributes)
+        pthread_rwlockattr_setkind_np(&attributes, Int32(PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP))
+        pthread_rwlock_init(rwlock, &attributes)
+        pthread_rwlockattr_destroy(&attributes)
+    }
+
+    func lock(exclusive: Bool) {
+        _ = exclusive ? pthread_rwlock_wrlock(rwlock) : pthread_rwlock_rdlock(rwlock)
+    }
+
+    func unlock() {
+        pthread_rwlock_unlock(rwlock)
     }
 }
 
