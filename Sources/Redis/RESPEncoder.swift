@@ -119,6 +119,13 @@ public enum RESPEncoder {
         return Array(value.description.utf8)
     }
 
+    /// Appends the decimal form of `value` as one bulk string (an argument), with no String.
+    public static func encodeBulkDecimal(_ value: UInt64, into buffer: inout [UInt8]) {
+        encodeLine(UInt8(ascii: "$"), decimalDigitCount(value), into: &buffer)
+        appendDecimal(magnitude: value, to: &buffer)
+        appendCRLF(&buffer)
+    }
+
     /// Appends `type`, the decimal `count` and CRLF (a header line).
     @inline(__always)
     static func encodeLine(_ type: UInt8, _ count: Int, into buffer: inout [UInt8]) {
@@ -139,7 +146,7 @@ public enum RESPEncoder {
         appendDecimal(magnitude: value.magnitude, to: &buffer)
     }
 
-    static func appendDecimal(magnitude: UInt64, to buffer: inout [UInt8]) {
+    public static func appendDecimal(magnitude: UInt64, to buffer: inout [UInt8]) {
         let digits = decimalDigitCount(magnitude)
         let start = buffer.count
         buffer.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: digits))
@@ -153,7 +160,7 @@ public enum RESPEncoder {
     }
 
     /// Digits in the decimal form of `value` (1 for zero).
-    static func decimalDigitCount(_ value: UInt64) -> Int {
+    public static func decimalDigitCount(_ value: UInt64) -> Int {
         var count = 1
         var rest = value
         while rest >= 10 {

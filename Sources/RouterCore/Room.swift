@@ -58,6 +58,9 @@ public final class Member {
     public let options: JoinOptions
     /// Joined but not yet admitted by the engine (see `RoomDirectory`).
     public internal(set) var isPending = true
+    /// What an engine keeps for this member so that its lines cost no
+    /// formatting (the Redis engine: the member's script arguments).
+    var engineBytes: [UInt8] = []
 
     init(gateway: GatewayID, conn: ConnectionID, name: String, room: Room, gatewayInstance: UInt64, options: JoinOptions) {
         self.gateway = gateway

@@ -129,6 +129,39 @@ import Testing
         for node in nodes { #expect(node.stop() == 0) }
     }
 
+    /// `-history-ttl` holds in Redis too: once lines are older than it,
+    /// no node serves them and the next batch in the room deletes them from
+    /// the stream (renewals and cleanup run at most about once a second).
+    @Test func linesPastTheirTTLLeaveHistoryOnEveryNodeAndTheStream() throws {
+        try #require(RedisProcess.isAvailable, "redis-server is required: apt-get install redis-server")
+        let redis = try RedisProcess()
+        let nodes = try Self.cluster(redis, nodes: 2, extra: ["-history-ttl", "2s"])
+        let sender = try LineClient.joined(port: nodes[0].tcpPort, name: "Ann", room: "ttl")
+        for i in 1...3 { sender.send("old \(i)\n") }
+        #expect(sender.readLines(3).last == "Ann:old 3")
+        #expect(redis.cli("XRANGE", "machat:l:ttl", "-", "+").contains("old 1"))
+        var tick = 0
+        let cleaned = MachatProcess.wait(timeout: 15) {
+            // A line now and then: what makes the room's batch clean up.
+            tick += 1
+            sender.send("tick \(tick)\n")
+            _ = sender.readLines(1)
+            return !redis.cli("XRANGE", "machat:l:ttl", "-", "+").contains("old ")
+        }
+        #expect(cleaned, "old lines still in the stream: \(redis.cli("XRANGE", "machat:l:ttl", "-", "+"))")
+        let reader = try JSONChatClient(.tcp, server: nodes[1], name: "Bo", room: "ttl", extra: ["history": 100])
+        _ = try #require(reader.next(timeout: 10))
+        sender.send("new\n")
+        var texts: [String] = []
+        var skipped: [[String: Any]] = []
+        while let message = reader.next(ofType: "message", timeout: 10, skipped: &skipped), let text = message.text {
+            texts.append(text)
+            if text == "new" { break }
+        }
+        #expect(texts.last == "new" && !texts.contains { $0.hasPrefix("old ") }, "history: \(texts)")
+        for node in nodes { #expect(node.stop() == 0) }
+    }
+
     /// Where two sequences first differ (index and both values), nil if equal:
     /// a short failure message instead of two long lists.
     static func firstDifference(_ a: [String], _ b: [String]) -> String? {

@@ -150,16 +150,15 @@ public final class RedisEngine: RoomEngine {
     }
 
     public func say(_ member: Member, text: UnsafeRawBufferPointer, sequence: UInt64, token: CompletionToken) -> Bool {
-        let owner = owner(of: member)
-        shard(of: member.room.name).enqueue(.say(token), count: 7) { bytes in
-            Self.appendArgument("S", into: &bytes)
-            Self.appendArgument(member.room.name, into: &bytes)
-            member.nameBytes.withUnsafeBytes { RESPEncoder.encodeBulkString($0, into: &bytes) }
-            Self.appendArgument(owner, into: &bytes)
-            RESPEncoder.encodeBulkString(text, into: &bytes)
-            Self.appendArgument(String(member.gatewayInstance, radix: 16), into: &bytes)
-            Self.appendArgument(String(sequence), into: &bytes)
+        if member.engineBytes.isEmpty {
+            // The `S` operation's member arguments: room, name, owner, instance.
+            Self.appendArgument(member.room.name, into: &member.engineBytes)
+            Self.appendArgument(member.name, into: &member.engineBytes)
+            Self.appendArgument(owner(of: member), into: &member.engineBytes)
+            Self.appendArgument(String(member.gatewayInstance, radix: 16), into: &member.engineBytes)
         }
+        shard(of: member.room.name).enqueueLine(
+            of: member, memberArguments: member.engineBytes, sequence: sequence, text: text, token: token)
         updateBackpressure()
         return false
     }

@@ -6,13 +6,14 @@ import Redis
 /// to its channel in one step.
 ///
 /// Keys (prefix P, default `machat:`; a room's keys all live on its shard):
-/// - `P m:<room>`  hash: `e` epoch, `s` last offset;
+/// - `P m:<room>`  hash: `e` epoch, `s` last offset, `x` when the room's
+///   TTLs were last renewed (ms; renewed at most once a second, see `turn`);
 /// - `P l:<room>`  stream: one entry per room per batch, ID `<first offset>-0`,
-///   fields `t` time (ms) and `b` the batch's lines as channel `M` events;
+///   fields `t` time (ms) and `m` the batch's lines as channel `M` events;
 ///   trimmed by ID (that is, by offset) to about the stream length;
 /// - `P u:<room>`  hash: name → owner `node/generation/instance/conn`;
-/// - `P c:<room>`  channel: each publish is `epoch\n` then events, `M`
-///   (message) `J`/`L` (presence), length-prefixed (see `RoomChannelMessage`);
+/// - `P c:<room>`  channel: each publish is `epoch first time\n` then events,
+///   `M` (message) `J`/`L` (presence), length-prefixed (see `RoomChannelMessage`);
 /// - `P n:<node>:rooms` set: rooms where the node has (had) members;
 /// - `P nodes` sorted set: node → lease expiry (ms); `P node:<node>` the lease;
 /// - `P d:<instance>` the highest gateway sequence stored for a gateway
@@ -27,29 +28,42 @@ enum RedisScripts {
     /// then operations:
     /// - `J room name owner members(0|1) rejoin(0|1)` → `{'ok', epoch, last, first[, names]}`,
     ///   `{'taken'}`, or `{'wait'}` for a new name while Redis recovers (see `lease`)
-    /// - `S room name owner text instance sequence` → `{'ok', offset}`, `{'dup'}` or `{'gone'}`
+    /// - `S room name owner instance sequence line` → the line's offset, `0`
+    ///   for a line already stored (`sequence` not above the instance's last;
+    ///   `0` means no dedupe) or `-1` when the name is no longer the owner's;
+    ///   `line` is the channel's `M` event, written by the router
+    /// - `T sequence line` → the same for one more line of the previous
+    ///   `S`'s member (a run of one member's lines costs two arguments each)
     /// - `L room name owner` → `{'ok'}`
     /// - `C node generation` → `{'ok', removed}`: drops the node's members of older generations
     /// - `R room epoch offset` → `{epoch, last}`: a new epoch if the room's state
     ///   is missing or older than `offset` under `epoch` (Redis lost data)
+    ///
+    /// Per room per batch: one stream entry, one publish, the last offset
+    /// stored; the TTLs are renewed and lines past the TTL deleted at most
+    /// about once a second (an eighth of the TTL if that is shorter), which
+    /// is what keeps a batch's cost mostly per line. Sequences are compared
+    /// as decimal strings (longer is larger), not converted to numbers.
     static let turn = RedisScript(
         source: #"""
             local P, maxlen, ttl, ddttl, cand = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
             local t = redis.call('TIME')
             local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+            local nows = tostring(now)
+            local renew = math.min(1000, math.floor(ttl / 8))
             local rooms, order, dedupe, out = {}, {}, {}, {}
 
             local function room(name)
               local r = rooms[name]
               if r then return r end
               r = {meta = P .. 'm:' .. name, log = P .. 'l:' .. name, users = P .. 'u:' .. name, events = {}, lines = {}, owners = {}}
-              local state = redis.call('HMGET', r.meta, 'e', 's')
+              local state = redis.call('HMGET', r.meta, 'e', 's', 'x')
               if not state[1] then
                 -- No state (new room, expired, or lost with Redis's data): a new epoch.
                 r.epoch, r.seq, r.reset = cand, 0, true
                 redis.call('DEL', r.log)
               else
-                r.epoch, r.seq = state[1], tonumber(state[2])
+                r.epoch, r.seq, r.renewed = state[1], tonumber(state[2]), tonumber(state[3] or '0')
               end
               rooms[name] = r
               order[#order + 1] = name
@@ -76,47 +90,55 @@ enum RedisScripts {
               return node, tonumber(gen), rest
             end
 
-            local function event(r, kind, name, text)
-              if kind == 'M' then
-                local line = 'M' .. r.seq .. ' ' .. now .. ' ' .. #name .. ' ' .. #text .. ' ' .. name .. text
-                r.events[#r.events + 1] = line
-                r.lines[#r.lines + 1] = line
-                if not r.first then r.first = r.seq end
-              else
-                r.events[#r.events + 1] = kind .. now .. ' ' .. #name .. ' ' .. name
-              end
+            local function presence(r, kind, name)
+              r.events[#r.events + 1] = kind .. nows .. ' ' .. #name .. ' ' .. name
             end
 
+            -- The member of the last S (a T continues it): room, room name,
+            -- name, owner, instance.
+            local sr, sroom, sname, sowner, skey
             local i = 6
             while i <= #ARGV do
               local op = ARGV[i]
-              if op == 'S' then
-                local r, name, owner, text = room(ARGV[i + 1]), ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
-                local key, seq = ARGV[i + 5], tonumber(ARGV[i + 6])
-                i = i + 7
+              if op == 'S' or op == 'T' then
+                local seq, line
+                if op == 'S' then
+                  sroom = ARGV[i + 1]
+                  sr, sname, sowner, skey = room(sroom), ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
+                  seq, line = ARGV[i + 5], ARGV[i + 6]
+                  i = i + 7
+                elseif sr then
+                  seq, line = ARGV[i + 1], ARGV[i + 2]
+                  i = i + 3
+                else
+                  return redis.error_reply('ERR machat T without S')
+                end
+                local r, name, owner = sr, sname, sowner
                 local current = owner_of(r, name)
                 if current == false then
                   -- Its entry is gone (its node's lease ran out while Redis or
                   -- the node was away): a line proves the member is alive.
                   redis.call('HSET', r.users, name, owner)
-                  redis.call('SADD', P .. 'n:' .. parse(owner) .. ':rooms', ARGV[i - 6])
+                  redis.call('SADD', P .. 'n:' .. parse(owner) .. ':rooms', sroom)
                   r.owners[name] = owner
-                  event(r, 'J', name)
+                  presence(r, 'J', name)
                   current = owner
                 end
                 if current ~= owner then
-                  out[#out + 1] = {'gone'}
+                  out[#out + 1] = -1
                 else
-                  local last = dedupe[key]
-                  if last == nil then last = tonumber(redis.call('GET', P .. 'd:' .. key) or '0') end
-                  if seq > 0 and seq <= last then
-                    out[#out + 1] = {'dup'}
+                  local last = dedupe[skey]
+                  if last == nil then last = redis.call('GET', P .. 'd:' .. skey) or '0' end
+                  if seq ~= '0' and (#seq < #last or (#seq == #last and seq <= last)) then
+                    out[#out + 1] = 0
                   else
-                    if seq > 0 then dedupe[key] = seq end
+                    if seq ~= '0' then dedupe[skey] = seq end
                     r.seq = r.seq + 1
                     r.dirty = true
-                    event(r, 'M', name, text)
-                    out[#out + 1] = {'ok', r.seq}
+                    r.events[#r.events + 1] = line
+                    r.lines[#r.lines + 1] = line
+                    if not r.first then r.first = r.seq end
+                    out[#out + 1] = r.seq
                   end
                 end
               elseif op == 'J' then
@@ -150,7 +172,7 @@ enum RedisScripts {
                   r.owners[name] = owner
                   redis.call('SADD', P .. 'n:' .. parse(owner) .. ':rooms', ARGV[i - 5])
                   r.dirty = true
-                  if announce then event(r, 'J', name) end
+                  if announce then presence(r, 'J', name) end
                   local first = redis.call('XRANGE', r.log, '-', '+', 'COUNT', 1)
                   local firstOffset = r.seq + 1
                   if first[1] then firstOffset = tonumber(string.match(first[1][1], '^(%d+)')) end
@@ -164,7 +186,7 @@ enum RedisScripts {
                 if owner_of(r, name) == owner then
                   redis.call('HDEL', r.users, name)
                   r.owners[name] = false
-                  event(r, 'L', name)
+                  presence(r, 'L', name)
                 end
                 out[#out + 1] = {'ok'}
               elseif op == 'C' then
@@ -179,7 +201,7 @@ enum RedisScripts {
                     if on == node and og < gen then
                       redis.call('HDEL', r.users, users[k])
                       r.owners[users[k]] = false
-                      event(r, 'L', users[k])
+                      presence(r, 'L', users[k])
                       removed = removed + 1
                     end
                   end
@@ -208,21 +230,23 @@ enum RedisScripts {
                 -- One stream entry for the room's lines of this batch, and lines
                 -- beyond the stream length go by offset (the entries' IDs).
                 local floor = math.max(1, r.seq - tonumber(maxlen) + 1)
-                redis.call('XADD', r.log, 'MINID', '~', floor, r.first .. '-0', 't', now, 'b', table.concat(r.lines))
+                redis.call('XADD', r.log, 'MINID', '~', floor, r.first .. '-0', 't', nows, 'm', table.concat(r.lines))
               end
-              if r.dirty or r.reset then
-                redis.call('HSET', r.meta, 'e', r.epoch, 's', r.seq)
+              if r.reset or ((r.dirty) and not (r.renewed and now - r.renewed < renew and now >= r.renewed)) then
+                redis.call('HSET', r.meta, 'e', r.epoch, 's', r.seq, 'x', nows)
                 redis.call('PEXPIRE', r.meta, ttl)
                 redis.call('PEXPIRE', r.log, ttl)
-                -- Lines past the TTL go, a few per turn (the stream is in time order).
-                for _ = 1, 16 do
+                -- Lines past the TTL go, a few at a time (the stream is in time order).
+                for _ = 1, 64 do
                   local first = redis.call('XRANGE', r.log, '-', '+', 'COUNT', 1)
                   if not first[1] or tonumber(first[1][2][2]) + ttl > now then break end
                   redis.call('XDEL', r.log, first[1][1])
                 end
+              elseif r.dirty then
+                redis.call('HSET', r.meta, 's', r.seq)
               end
               if #r.events > 0 then
-                redis.call('PUBLISH', P .. 'c:' .. name, r.epoch .. '\n' .. table.concat(r.events))
+                redis.call('PUBLISH', P .. 'c:' .. name, r.epoch .. ' ' .. (r.first or 0) .. ' ' .. nows .. '\n' .. table.concat(r.events))
               end
             end
             return out
@@ -284,7 +308,7 @@ enum RedisScripts {
                   end
                   if #events > 0 then
                     local epoch = redis.call('HGET', P .. 'm:' .. name, 'e') or ''
-                    redis.call('PUBLISH', P .. 'c:' .. name, epoch .. '\n' .. table.concat(events))
+                    redis.call('PUBLISH', P .. 'c:' .. name, epoch .. ' 0 ' .. now .. '\n' .. table.concat(events))
                   end
                 end
                 redis.call('DEL', P .. 'n:' .. dead .. ':rooms')

@@ -1,4 +1,5 @@
 import Reactor
+import RouterProtocol
 import Redis
 
 /// One Redis server holding a share of the rooms: a command connection for
@@ -29,12 +30,17 @@ final class RedisShard: RedisConnectionDelegate, RedisSubscriberDelegate {
         var arguments: [UInt8] = []
         var argumentCount = 0
         var operations: [Operation] = []
+        /// The member whose line is the last operation, if it is one: its
+        /// next line continues it (`T`). A batch's first line is always an `S`.
+        var lastSayer: (member: ObjectIdentifier, conn: ConnectionID)?
         var isEmpty: Bool { operations.isEmpty }
 
         mutating func append(_ other: Batch) {
+            guard !other.isEmpty else { return }
             arguments.append(contentsOf: other.arguments)
             argumentCount += other.argumentCount
             operations.append(contentsOf: other.operations)
+            lastSayer = other.lastSayer
         }
     }
 
@@ -99,8 +105,51 @@ final class RedisShard: RedisConnectionDelegate, RedisSubscriberDelegate {
         encode(&building.arguments)
         building.argumentCount += count
         building.operations.append(operation)
+        building.lastSayer = nil
         scheduleFlush()
     }
+
+    /// Adds one line of `member` (`S` with the member's arguments, or `T`
+    /// right after another line of the same member), encoded in place: the
+    /// sequence, then the line as the channel's `M` event.
+    func enqueueLine(
+        of member: Member, memberArguments: [UInt8], sequence: UInt64, text: UnsafeRawBufferPointer,
+        token: CompletionToken
+    ) {
+        let sayer = (member: ObjectIdentifier(member), conn: member.conn)
+        if let last = building.lastSayer, last.member == sayer.member, last.conn == sayer.conn {
+            building.arguments.append(contentsOf: Self.continuation)
+            building.argumentCount += 3
+        } else {
+            building.arguments.append(contentsOf: Self.line)
+            building.arguments.append(contentsOf: memberArguments)
+            building.argumentCount += 7
+        }
+        RESPEncoder.encodeBulkDecimal(sequence, into: &building.arguments)
+        // `M<nameLength> <textLength> <name><text>` as one bulk string.
+        let name = member.nameBytes.count
+        let length =
+            3 + RESPEncoder.decimalDigitCount(UInt64(name)) + RESPEncoder.decimalDigitCount(UInt64(text.count)) + name
+            + text.count
+        building.arguments.append(UInt8(ascii: "$"))
+        RESPEncoder.appendDecimal(magnitude: UInt64(length), to: &building.arguments)
+        building.arguments.append(contentsOf: Self.lineStart)
+        RESPEncoder.appendDecimal(magnitude: UInt64(name), to: &building.arguments)
+        building.arguments.append(UInt8(ascii: " "))
+        RESPEncoder.appendDecimal(magnitude: UInt64(text.count), to: &building.arguments)
+        building.arguments.append(UInt8(ascii: " "))
+        building.arguments.append(contentsOf: member.nameBytes)
+        building.arguments.append(contentsOf: text)
+        building.arguments.append(contentsOf: Self.crlf)
+        building.operations.append(.say(token))
+        building.lastSayer = sayer
+        scheduleFlush()
+    }
+
+    private static let line = Array("$1\r\nS\r\n".utf8)
+    private static let continuation = Array("$1\r\nT\r\n".utf8)
+    private static let lineStart = Array("\r\nM".utf8)
+    private static let crlf = Array("\r\n".utf8)
 
     /// Adds operations encoded elsewhere (state checks).
     func enqueue(_ batch: Batch) {
