@@ -6,12 +6,14 @@
 #      per line, against redis-benchmark calling the same script; 1 vs 2 shards;
 #   3. the cost of the engine: one node with -redis against the memory engine.
 # CPU per process (routers, gateways, Redis, load generator) with every row.
-# DURATION (default 10s) per load; C runs RUNS_C times (default 3), median.
+# DURATION (default 10s) per load; part 1 alternates MaChat and NATS ROUNDS
+# times (default 3), C RUNS_C times per round (default 1); medians.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
 bench_setup cluster
-RUNS_C=${RUNS_C:-3}
+ROUNDS=${ROUNDS:-3}
+RUNS_C=${RUNS_C:-1}
 command -v nats-server >/dev/null || (apt-get update -qq && apt-get install -y -qq nats-server) >&2
 command -v redis-server >/dev/null || (apt-get update -qq && apt-get install -y -qq redis-server) >&2
 : >"$OUT/results.jsonl"
@@ -69,33 +71,37 @@ run() {  # label load loadgen-flags...
 
 join() { local IFS=,; echo "$*"; }
 
-echo "== 3 MaChat nodes + 1 Redis" >&2
-start_redis
-for _ in 1 2 3; do start_node -redis "redis://127.0.0.1:$REDIS_PORT"; done
-run machat-cluster A-tcp -proto tcp -rooms 10 -clients 10 -window 8 -size 32 -addr "$(join "${NODE_TCP[@]}")"
-run machat-cluster A-ws -proto ws -rooms 10 -clients 10 -window 8 -size 32 -addr "$(join "${NODE_WS[@]}")"
-for _ in $(seq 1 "$RUNS_C"); do
-  run machat-cluster C-tcp -proto tcp -mode latency -rooms 100 -clients 10 -rate 10 -addr "$(join "${NODE_TCP[@]}")"
-done
-stop_nodes; stop_redis
+# MaChat and NATS alternate, ROUNDS times (default 3): load A once per
+# round each, load C RUNS_C times per round; medians in the table.
+for round in $(seq 1 "$ROUNDS"); do
+  echo "== round $round: 3 MaChat nodes + 1 Redis" >&2
+  start_redis
+  for _ in 1 2 3; do start_node -redis "redis://127.0.0.1:$REDIS_PORT"; done
+  run machat-cluster A-tcp -proto tcp -rooms 10 -clients 10 -window 8 -size 32 -addr "$(join "${NODE_TCP[@]}")"
+  run machat-cluster A-ws -proto ws -rooms 10 -clients 10 -window 8 -size 32 -addr "$(join "${NODE_WS[@]}")"
+  for _ in $(seq 1 "$RUNS_C"); do
+    run machat-cluster C-tcp -proto tcp -mode latency -rooms 100 -clients 10 -rate 10 -addr "$(join "${NODE_TCP[@]}")"
+  done
+  stop_nodes; stop_redis
 
-echo "== 3-node NATS cluster" >&2
-NATS_PIDS=(); NATS_ADDRS=()
-ports=(); routes=()
-for i in 1 2 3; do ports+=("$(free_port) $(free_port)"); done
-for entry in "${ports[@]}"; do set -- $entry; routes+=("nats://127.0.0.1:$2"); done
-for entry in "${ports[@]}"; do
-  set -- $entry
-  nats-server -a 127.0.0.1 -p "$1" -cluster "nats://127.0.0.1:$2" -routes "$(join "${routes[@]}")" -l "$OUT/nats-$1.log" &
-  NATS_PIDS+=($!); NATS_ADDRS+=("127.0.0.1:$1")
+  echo "== round $round: 3-node NATS cluster" >&2
+  NATS_PIDS=(); NATS_ADDRS=()
+  ports=(); routes=()
+  for i in 1 2 3; do ports+=("$(free_port) $(free_port)"); done
+  for entry in "${ports[@]}"; do set -- $entry; routes+=("nats://127.0.0.1:$2"); done
+  for entry in "${ports[@]}"; do
+    set -- $entry
+    nats-server -a 127.0.0.1 -p "$1" -cluster "nats://127.0.0.1:$2" -routes "$(join "${routes[@]}")" -l "$OUT/nats-$1.log" &
+    NATS_PIDS+=($!); NATS_ADDRS+=("127.0.0.1:$1")
+  done
+  sleep 2
+  run nats-cluster A -proto nats -rooms 10 -clients 10 -window 8 -size 32 -addr "$(join "${NATS_ADDRS[@]}")"
+  for _ in $(seq 1 "$RUNS_C"); do
+    run nats-cluster C -proto nats -mode latency -rooms 100 -clients 10 -rate 10 -addr "$(join "${NATS_ADDRS[@]}")"
+  done
+  for p in "${NATS_PIDS[@]}"; do kill "$p"; wait "$p" 2>/dev/null || true; done
+  NATS_PIDS=()
 done
-sleep 2
-run nats-cluster A -proto nats -rooms 10 -clients 10 -window 8 -size 32 -addr "$(join "${NATS_ADDRS[@]}")"
-for _ in $(seq 1 "$RUNS_C"); do
-  run nats-cluster C -proto nats -mode latency -rooms 100 -clients 10 -rate 10 -addr "$(join "${NATS_ADDRS[@]}")"
-done
-for p in "${NATS_PIDS[@]}"; do kill "$p"; wait "$p" 2>/dev/null || true; done
-NATS_PIDS=()
 
 echo "== Redis ceiling: one node, 1 and 2 shards" >&2
 start_redis
@@ -121,12 +127,12 @@ stop_nodes; stop_redis
 echo "== cost of the engine: one node, memory engine against -redis" >&2
 start_node
 run memory-1node A-tcp -proto tcp -rooms 10 -clients 10 -window 8 -size 32 -addr "${NODE_TCP[0]}"
-for _ in $(seq 1 "$RUNS_C"); do run memory-1node C-tcp -proto tcp -mode latency -rooms 100 -clients 10 -rate 10 -addr "${NODE_TCP[0]}"; done
+for _ in $(seq 1 "$ROUNDS"); do run memory-1node C-tcp -proto tcp -mode latency -rooms 100 -clients 10 -rate 10 -addr "${NODE_TCP[0]}"; done
 stop_nodes
 start_redis
 start_node -redis "redis://127.0.0.1:$REDIS_PORT"
 run redis-1node A-tcp -proto tcp -rooms 10 -clients 10 -window 8 -size 32 -addr "${NODE_TCP[0]}"
-for _ in $(seq 1 "$RUNS_C"); do run redis-1node C-tcp -proto tcp -mode latency -rooms 100 -clients 10 -rate 10 -addr "${NODE_TCP[0]}"; done
+for _ in $(seq 1 "$ROUNDS"); do run redis-1node C-tcp -proto tcp -mode latency -rooms 100 -clients 10 -rate 10 -addr "${NODE_TCP[0]}"; done
 stop_nodes; stop_redis
 
 python3 "$ROOT/bench/cluster_table.py" "$OUT/results.jsonl"
