@@ -10,21 +10,25 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
 bench_setup history
-ROUNDS=${ROUNDS:-2}
+ROUNDS=${ROUNDS:-3}
 
 : >"$OUT/results.jsonl"
 echo "== loads A and C, history on and off, $ROUNDS rounds" >&2
+# Each load runs with both settings back to back (a pair; the first of the
+# pair alternates by round), so the machine's drift over the sitting falls
+# between pairs rather than inside them.
 for round in $(seq 1 "$ROUNDS"); do
-  for setting in off on; do
-    extra=(); [ "$setting" = off ] && extra=(-history-size 0)
-    start_machat "${extra[@]}"
-    for entry in "${LOADS_AC[@]}"; do
-      name=${entry%%|*}; flags=${entry#*|}
+  order="off on"; [ $((round % 2)) = 0 ] && order="on off"
+  for entry in "${LOADS_AC[@]}"; do
+    name=${entry%%|*}; flags=${entry#*|}
+    for setting in $order; do
+      extra=(); [ "$setting" = off ] && extra=(-history-size 0)
+      start_machat "${extra[@]}"
       case $flags in *"-proto ws"*) addr=127.0.0.1:$WS_PORT ;; *) addr=127.0.0.1:$TCP_PORT ;; esac
       # shellcheck disable=SC2086
       loadgen_json "history-$setting" "$name" $flags -addr "$addr" -pids "$PIDS" -duration "$DURATION"
+      stop_machat
     done
-    stop_machat
   done
 done
 
@@ -47,8 +51,9 @@ done
 
 echo "== machat-bench load A: text vs JSON members" >&2
 for round in $(seq 1 "$ROUNDS"); do
-  for format in text json; do
-    for mix in tcp ws; do
+  formats="text json"; [ $((round % 2)) = 0 ] && formats="json text"
+  for mix in tcp ws; do
+    for format in $formats; do
       start_machat
       "$BIN/machat-bench" -tcp "127.0.0.1:$TCP_PORT" -ws "127.0.0.1:$WS_PORT" -mix "$mix" -format "$format" \
         -rooms 10 -clients 10 -window 8 -size 32 -duration "${DURATION%s}" -machat-pid "$MACHAT_PID" -json \

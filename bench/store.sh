@@ -5,13 +5,13 @@
 #      CPU, rows written per second and bytes on disk per line during load A;
 #   2. start-up: a data directory holding 1000 rooms x 1000 lines of 64
 #      bytes, and how long the router takes to load it when machat starts.
-# DURATION (default 10s) sets each load's measurement time, ROUNDS (default 2)
+# DURATION (default 10s) sets each load's measurement time, ROUNDS (default 3)
 # the number of alternations. Output: tables (bench/store_table.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
 bench_setup store
-ROUNDS=${ROUNDS:-2}
+ROUNDS=${ROUNDS:-3}
 trap 'stop_machat 2>/dev/null || true' EXIT
 
 # Rows and bytes of a data directory, as JSON fields (Python's sqlite3, read-only).
@@ -34,10 +34,14 @@ PY
 : >"$OUT/results.jsonl"
 echo "== loads A and C, store on and off, $ROUNDS rounds" >&2
 run=0
+# Each load runs with both settings back to back (a pair; the first of the
+# pair alternates by round), so the machine's drift over the sitting falls
+# between pairs rather than inside them.
 for round in $(seq 1 "$ROUNDS"); do
-  for setting in none store; do
-    for entry in "${LOADS_AC[@]}"; do
-      name=${entry%%|*}; flags=${entry#*|}
+  order="none store"; [ $((round % 2)) = 0 ] && order="store none"
+  for entry in "${LOADS_AC[@]}"; do
+    name=${entry%%|*}; flags=${entry#*|}
+    for setting in $order; do
       run=$((run + 1))
       data="$OUT/data-$run"
       if [ "$setting" = store ]; then start_machat -data-dir "$data"; else start_machat; fi

@@ -32,6 +32,12 @@ public final class StoreServer {
         /// router's batch still commits in the turn it arrives.
         public var groupCommitBytes = 1 << 20
         public var groupCommitMilliseconds = 10
+        /// A commit starts at least this long after the previous one ended,
+        /// so a trickle of small batches (load C: about 10 lines per router
+        /// turn) shares transactions instead of paying a commit each, whose
+        /// cost is mostly per page written, not per line. Only the
+        /// acknowledgement waits; delivery never does.
+        public var minimumCommitIntervalMilliseconds = 4
         public var retryInitialMilliseconds = 50
         public var retryMaximumMilliseconds = 2000
 
@@ -59,6 +65,8 @@ public final class StoreServer {
     /// The connection the pending batches came from: only it hears COMMITTED.
     private var pendingOwner: ObjectIdentifier?
     private var commitScheduled = false
+    /// When the last commit ended (monotonic ns), for the commit interval.
+    private var lastCommitEnded: UInt64 = 0
     private var retryTimer: TimerID?
     private var retryDelay = 0
     /// Why commits fail, while they do.
@@ -239,23 +247,31 @@ public final class StoreServer {
     }
 
     /// Commits at the end of this turn, so every APPEND of the turn shares
-    /// one transaction; not while a load streams or a retry is waiting.
+    /// one transaction (or a little later: `minimumCommitIntervalMilliseconds`,
+    /// the group commit); not while a load streams or a retry is waiting.
     private func scheduleCommit() {
         guard !commitScheduled, retryTimer == nil, session?.load == nil else { return }
         commitScheduled = true
         loop.atEndOfTurn { [unowned self] in
-            commitScheduled = false
-            if shouldWaitForMore() {
-                // Next turn, after the queued bytes were read.
-                commitScheduled = true
-                loop.schedule(afterMilliseconds: 0) { [unowned self] in
-                    commitScheduled = false
-                    if shouldWaitForMore() { scheduleCommit() } else { commitPending() }
-                }
-                return
+            let since = MonotonicClock.now() &- lastCommitEnded
+            let interval = MonotonicClock.ms(configuration.minimumCommitIntervalMilliseconds)
+            guard since < interval else { return commitUnlessMoreIsQueued() }
+            // Too soon after the last commit: what comes meanwhile joins this one.
+            loop.schedule(afterMilliseconds: Int((interval - since + 999_999) / 1_000_000)) { [unowned self] in
+                commitUnlessMoreIsQueued()
             }
-            commitPending()
         }
+    }
+
+    private func commitUnlessMoreIsQueued() {
+        if shouldWaitForMore() {
+            // Next turn, after the queued bytes were read.
+            loop.schedule(afterMilliseconds: 0) { [unowned self] in commitUnlessMoreIsQueued() }
+            return
+        }
+        commitScheduled = false
+        guard retryTimer == nil, session?.load == nil else { return }
+        commitPending()
     }
 
     /// True while the router has bytes queued that were not read yet and the
@@ -278,6 +294,7 @@ public final class StoreServer {
         do {
             let outcome = try engine.commit(count == pending.count ? pending : Array(pending.prefix(count)))
             statistics.commits += 1
+            lastCommitEnded = MonotonicClock.now()
             statistics.batches += outcome.batches
             statistics.linesStored += outcome.linesStored
             statistics.linesSkipped += outcome.linesSkipped

@@ -60,15 +60,19 @@ public final class StoreLink: EventHandler, Flushable {
     private var stallLogged = false
     private var loadWanted = false
     private var loadRoom: LoadedRoom?
+    /// What the timers hold instead of `self` (see `TimerTarget`).
+    private let timerTarget = TimerTarget<StoreLink>()
 
     public init(socketPath: String, loop: EventLoop, options: StoreLinkOptions) {
         self.socketPath = socketPath
         self.loop = loop
         self.options = options
         backoff = options.backoff
+        timerTarget.object = self
     }
 
     deinit {
+        timerTarget.object = nil
         // The loop holds a registered link strongly, so a link that goes
         // away while registered outlived its loop: only the descriptor is left.
         fd?.close()
@@ -201,14 +205,17 @@ public final class StoreLink: EventHandler, Flushable {
             into: &control)
         setState(.handshaking)
         let expected = generation
-        // Weak: the owner may let go of a link whose timers are pending.
-        handshakeTimer = loop.schedule(afterMilliseconds: options.handshakeTimeoutMilliseconds) { [weak self] in
-            guard let self else { return }
-            handshakeTimer = nil
-            guard generation == expected, state == .handshaking else { return }
-            connectionLost("no WELCOME within \(options.handshakeTimeoutMilliseconds) ms")
+        // Not retained: the owner may let go of a link whose timers are pending.
+        handshakeTimer = loop.schedule(afterMilliseconds: options.handshakeTimeoutMilliseconds) { [timerTarget] in
+            timerTarget.object?.handshakeTimedOut(generation: expected)
         }
         writeOut()
+    }
+
+    private func handshakeTimedOut(generation expected: Int) {
+        handshakeTimer = nil
+        guard generation == expected, state == .handshaking else { return }
+        connectionLost("no WELCOME within \(options.handshakeTimeoutMilliseconds) ms")
     }
 
     private func closeConnection() {
@@ -241,7 +248,9 @@ public final class StoreLink: EventHandler, Flushable {
             Log.debug("history store still unreachable", ["reason": reason])
         }
         setState(.down(reason: reason))
-        reconnectTimer = loop.schedule(afterMilliseconds: backoff.nextDelay()) { [weak self] in self?.connect() }
+        reconnectTimer = loop.schedule(afterMilliseconds: backoff.nextDelay()) { [timerTarget] in
+            timerTarget.object?.connect()
+        }
     }
 
     private func setState(_ new: StoreLinkState) {
@@ -423,20 +432,22 @@ public final class StoreLink: EventHandler, Flushable {
     /// Once a second: logs (once per episode) when the oldest uncommitted
     /// batch has waited longer than `stallWarningMilliseconds`.
     private func watchForStalls() {
-        loop.schedule(afterMilliseconds: 1000) { [weak self] in
-            guard let self, state != .stopped else { return }
-            if head < sealed.count, !stallLogged,
-                MonotonicClock.now() - sealed[head].sealedAt > MonotonicClock.ms(options.stallWarningMilliseconds)
-            {
-                stallLogged = true
-                Log.warn(
-                    "history store has not committed lines for a while; they wait",
-                    [
-                        "waited_ms": (MonotonicClock.now() - sealed[head].sealedAt) / 1_000_000,
-                        "uncommitted_batches": uncommittedBatches, "uncommitted_bytes": uncommittedBytes,
-                    ])
-            }
-            watchForStalls()
+        loop.schedule(afterMilliseconds: 1000) { [timerTarget] in timerTarget.object?.checkForStall() }
+    }
+
+    private func checkForStall() {
+        guard state != .stopped else { return }
+        if head < sealed.count, !stallLogged,
+            MonotonicClock.now() - sealed[head].sealedAt > MonotonicClock.ms(options.stallWarningMilliseconds)
+        {
+            stallLogged = true
+            Log.warn(
+                "history store has not committed lines for a while; they wait",
+                [
+                    "waited_ms": (MonotonicClock.now() - sealed[head].sealedAt) / 1_000_000,
+                    "uncommitted_batches": uncommittedBatches, "uncommitted_bytes": uncommittedBytes,
+                ])
         }
+        watchForStalls()
     }
 }

@@ -59,6 +59,26 @@ struct StoreLinkTests {
         #expect(setup.store.batches[1].1 == [.room(name: "dev", epoch: "e"), setup.line(3)])
     }
 
+    /// The link's timers (handshake, reconnect, stall watch) do not keep it
+    /// alive, and once it is gone they fire harmlessly (`TimerTarget`).
+    @Test func aLinkLetGoWithTimersPendingIsFreedAndItsTimersDoNothing() throws {
+        let directory = TemporaryDirectory("link-freed")
+        let loop = try EventLoop()
+        var options = StoreLinkOptions(retention: RetentionSettings(linesPerRoom: 5, ttlMilliseconds: 1000))
+        options.backoff = ReconnectBackoff(initialMilliseconds: 1, maximumMilliseconds: 2)
+        var link: StoreLink? = StoreLink(socketPath: directory.file("nobody.sock"), loop: loop, options: options)
+        weak let released = link
+        link!.start()
+        // No store: the connect fails and a reconnect timer is pending, as
+        // is the once-a-second stall watch.
+        loop.runOnce(maxWaitMilliseconds: 5)
+        link!.stop()
+        link = nil
+        #expect(released == nil)
+        let deadline = MonotonicClock.now() + MonotonicClock.ms(1200)
+        while MonotonicClock.now() < deadline { loop.runOnce(maxWaitMilliseconds: 50) }
+    }
+
     @Test func uncommittedBatchesAreResentInOrderAfterAReconnectSkippingWhatTheStoreHas() throws {
         let setup = try Setup()
         setup.link.start()
