@@ -5,7 +5,9 @@
 #   2. memory per stored line: 1000 rooms x 1000 lines of 64 bytes, router
 #      RSS with history on minus the same load with history off;
 #   3. machat-bench load A with text members against JSON members.
-# DURATION (default 10s) sets each load's measurement time. Output: tables.
+# DURATION (default 10s) sets each load's measurement time, ROUNDS (default 3)
+# the pairs per load; LOADS (e.g. C-tcp,C-ws) runs only those loads of part 1.
+# Output: tables.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
@@ -21,6 +23,7 @@ for round in $(seq 1 "$ROUNDS"); do
   order="off on"; [ $((round % 2)) = 0 ] && order="on off"
   for entry in "${LOADS_AC[@]}"; do
     name=${entry%%|*}; flags=${entry#*|}
+    wanted "$name" || continue
     for setting in $order; do
       extra=(); [ "$setting" = off ] && extra=(-history-size 0)
       start_machat "${extra[@]}"
@@ -31,6 +34,12 @@ for round in $(seq 1 "$ROUNDS"); do
     done
   done
 done
+
+if [ -n "${LOADS:-}" ]; then  # only the loads asked for
+  python3 "$ROOT/bench/history_table.py" "$OUT/results.jsonl"
+  echo "(raw results: $OUT)" >&2
+  exit 0
+fi
 
 echo "== memory per stored line: 1000 rooms x 1000 lines of 64 bytes" >&2
 for setting in off on; do

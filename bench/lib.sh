@@ -10,6 +10,10 @@ LOADS_AC=(
   "C-ws|-proto ws -mode latency -rooms 100 -clients 10 -rate 10"
 )
 
+wanted() {  # load-name: true if LOADS (comma-separated) is unset or names it
+  [ -z "${LOADS:-}" ] || [[ ",$LOADS," == *",$1,"* ]]
+}
+
 bench_setup() {  # name; sets ROOT SHARED DURATION OUT LOADGEN BIN, builds what is missing
   ROOT=$(pwd)
   SHARED=${MACHAT_SHARED:-$ROOT/../shared}

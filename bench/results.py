@@ -33,12 +33,14 @@ def comparison(rows, off, on, headers, min_throughput, max_p99):
         ("C-tcp", "lat_p99_ms", "p99 ms (median)", "less"), ("C-ws", "lat_p99_ms", "p99 ms (median)", "less"),
     ]:
         a, b = runs(rows, off, load), runs(rows, on, load)
+        if not a or not b:
+            continue
         x = statistics.median(r[key] for r in a)
         y = statistics.median(r[key] for r in b)
         pairs = paired(a, b, key)
         ratio = statistics.median(pairs)
         target, met = (f">= {min_throughput:.2f}", ratio >= min_throughput) if better == "more" else (f"<= {max_p99:.2f}", ratio <= max_p99)
-        shown = (f"{x:,.0f}", f"{y:,.0f}") if better == "more" else (f"{x}", f"{y}")
+        shown = (f"{x:,.0f}", f"{y:,.0f}") if better == "more" else (f"{x:.3f}", f"{y:.3f}")
         print(f"| {load} {fmt} | {shown[0]} | {shown[1]} | {ratio:.2f} | {target} | {'yes' if met else 'no'} | {clean(a + b)} |")
         each = [round(r[key]) for r in a], [round(r[key]) for r in b]
         if better == "less":

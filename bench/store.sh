@@ -6,7 +6,8 @@
 #   2. start-up: a data directory holding 1000 rooms x 1000 lines of 64
 #      bytes, and how long the router takes to load it when machat starts.
 # DURATION (default 10s) sets each load's measurement time, ROUNDS (default 3)
-# the number of alternations. Output: tables (bench/store_table.py).
+# the pairs per load, LOADS (e.g. C-tcp,C-ws) runs only those loads of part 1.
+# Output: tables (bench/store_table.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
@@ -41,6 +42,7 @@ for round in $(seq 1 "$ROUNDS"); do
   order="none store"; [ $((round % 2)) = 0 ] && order="store none"
   for entry in "${LOADS_AC[@]}"; do
     name=${entry%%|*}; flags=${entry#*|}
+    wanted "$name" || continue
     for setting in $order; do
       run=$((run + 1))
       data="$OUT/data-$run"
@@ -63,6 +65,12 @@ for round in $(seq 1 "$ROUNDS"); do
     done
   done
 done
+
+if [ -n "${LOADS:-}" ]; then  # only the loads asked for
+  python3 "$ROOT/bench/store_table.py" "$OUT/results.jsonl"
+  echo "(raw results: $OUT)" >&2
+  exit 0
+fi
 
 echo "== start-up with 1000 rooms x 1000 lines of 64 bytes" >&2
 data="$OUT/data-load"
