@@ -1,6 +1,6 @@
 import Reactor
-import RouterProtocol
 import Redis
+import RouterProtocol
 
 /// One Redis server holding a share of the rooms: a command connection for
 /// the turn scripts, reads and the lease, and a subscriber for the channels
@@ -118,10 +118,10 @@ final class RedisShard: RedisConnectionDelegate, RedisSubscriberDelegate {
     ) {
         let sayer = (member: ObjectIdentifier(member), conn: member.conn)
         if let last = building.lastSayer, last.member == sayer.member, last.conn == sayer.conn {
-            building.arguments.append(contentsOf: Self.continuation)
+            building.arguments.append(contentsOf: Self.continueOperation)
             building.argumentCount += 3
         } else {
-            building.arguments.append(contentsOf: Self.line)
+            building.arguments.append(contentsOf: Self.sayOperation)
             building.arguments.append(contentsOf: memberArguments)
             building.argumentCount += 7
         }
@@ -146,8 +146,8 @@ final class RedisShard: RedisConnectionDelegate, RedisSubscriberDelegate {
         scheduleFlush()
     }
 
-    private static let line = Array("$1\r\nS\r\n".utf8)
-    private static let continuation = Array("$1\r\nT\r\n".utf8)
+    private static let sayOperation = Array("$1\r\nS\r\n".utf8)
+    private static let continueOperation = Array("$1\r\nT\r\n".utf8)
     private static let lineStart = Array("\r\nM".utf8)
     private static let crlf = Array("\r\n".utf8)
 
