@@ -75,7 +75,10 @@ import Testing
         let refusals: [(String, String)] = [
             (#""name":"Mina","room":"dev""#, #"error: authentication required: send "token" in the join"#),
             (#""name":"Bo","room":"other","token":"\#(tokens[1])""#, #"error: token not valid for room "other""#),
-            (#""name":"Eve","room":"dev","token":"\#(tokens[0])""#, #"error: token is for another name; send the token's name or leave "name" out"#),
+            (
+                #""name":"Eve","room":"dev","token":"\#(tokens[0])""#,
+                #"error: token is for another name; send the token's name or leave "name" out"#
+            ),
             (#""room":"dev","token":"\#(tokens[2])""#, "error: token expired"),
             (#""room":"dev","token":"\#(tokens[3])""#, "error: invalid token"),
             (#""room":"dev","token":"\#(tokens[4])""#, "error: invalid token"),
@@ -126,7 +129,7 @@ import Testing
         for path in [weak, "/nonexistent/secrets"] {
             let process = try PipedProcess(
                 executable: "\(MachatProcess.binaries)/machat",
-                arguments: ["-tcp", "127.0.0.1:0", "-ws", "127.0.0.1:0", "-auth-secret-file", path])
+                arguments: ["-tcp", "127.0.0.1:0", "-ws", "127.0.0.1:0", "-data-dir", "none", "-auth-secret-file", path])
             process.closeInput()
             #expect(PipedProcess.exitCode(process.waitForExit(timeout: 10)) == 2)
             #expect(process.errorOutput.contains("cannot use -auth-secret-file"))
@@ -138,9 +141,10 @@ import Testing
 enum PyJWT {
     static var isAvailable: Bool {
         if PipedProcess.pythonHasModule("jwt") { return true }
-        guard let pip = try? PipedProcess(
-            executable: "/usr/bin/env",
-            arguments: ["python3", "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "PyJWT"])
+        guard
+            let pip = try? PipedProcess(
+                executable: "/usr/bin/env",
+                arguments: ["python3", "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "PyJWT"])
         else { return false }
         pip.closeInput()
         _ = pip.waitForExit(timeout: 120)

@@ -26,7 +26,7 @@ import Testing
             // -tcp and -ws name ports nobody listens on: machat must not bind them.
             let command =
                 "LISTEN_PID=$$ exec '\(MachatProcess.binaries)/machat' -runtime-dir '\(runtimeDirectory)'"
-                + " -tcp 127.0.0.1:1 -ws 127.0.0.1:1"
+                + " -tcp 127.0.0.1:1 -ws 127.0.0.1:1 -data-dir none"
             pid = try ProcessSpawner.spawn(
                 executable: "/bin/sh", arguments: ["-c", command],
                 environment: ["LISTEN_FDS": "2", "LISTEN_FDNAMES": "tcp:ws"],

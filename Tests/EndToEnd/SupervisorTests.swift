@@ -71,7 +71,7 @@ import Testing
         let runtime = "/tmp/machat-e2e-inuse-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let machat = try PipedProcess(
             executable: "\(MachatProcess.binaries)/machat",
-            arguments: ["-tcp", "127.0.0.1:\(port)", "-ws", "127.0.0.1:0", "-runtime-dir", runtime])
+            arguments: ["-tcp", "127.0.0.1:\(port)", "-ws", "127.0.0.1:0", "-data-dir", "none", "-runtime-dir", runtime])
         machat.closeInput()
         let status = machat.waitForExit(timeout: 10)
         try #require(status != nil, "machat kept running although its port is taken")
