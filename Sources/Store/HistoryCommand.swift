@@ -102,7 +102,9 @@ public enum HistoryCommand {
             throw .store(error)
         }
         do {
-            return try print(request, from: history.database, path: history.path, output: output)
+            return try print(
+                request, from: history.database, rows: rowsTable(hasJournal: history.hasJournal), path: history.path,
+                output: output)
         } catch let error as HistoryError {
             throw error
         } catch let error as SQLiteError {
@@ -112,8 +114,16 @@ public enum HistoryCommand {
         }
     }
 
+    /// A room's rows: its chunks and (newer than all of them) its journal
+    /// rows; each line is in exactly one of the two.
+    private static func rowsTable(hasJournal: Bool) -> String {
+        let columns = "room_id, first_offset, last_offset, line_count"
+        guard hasJournal else { return "(SELECT \(columns), lines FROM chunks)" }
+        return "(SELECT \(columns), lines FROM chunks UNION ALL SELECT \(columns), lines FROM journal)"
+    }
+
     private static func print(
-        _ request: Request, from database: Database, path: String, output: (UnsafeRawBufferPointer) -> Bool
+        _ request: Request, from database: Database, rows: String, path: String, output: (UnsafeRawBufferPointer) -> Bool
     ) throws -> Int {
         // One read transaction: the room and its lines from the same snapshot.
         try database.beginTransaction()
@@ -127,7 +137,7 @@ public enum HistoryCommand {
         var fromOffset: UInt64 = request.since ?? 0
         if request.since == nil, let limit = request.limit {
             let newest = try database.prepare(
-                "SELECT first_offset, last_offset, line_count FROM chunks WHERE room_id = ?1 ORDER BY first_offset DESC")
+                "SELECT first_offset, last_offset, line_count FROM \(rows) WHERE room_id = ?1 ORDER BY first_offset DESC")
             newest.bind(room, at: 1)
             var counted = 0
             while counted < limit, try newest.step() {
@@ -136,20 +146,22 @@ public enum HistoryCommand {
             }
             newest.reset()
             var skip = max(0, counted - limit)
-            return try printLines(request, room: room, above: fromOffset, skipping: &skip, from: database, output: output)
+            return try printLines(
+                request, room: room, above: fromOffset, skipping: &skip, from: database, rows: rows, output: output)
         }
         var skip = 0
-        return try printLines(request, room: room, above: fromOffset, skipping: &skip, from: database, output: output)
+        return try printLines(
+            request, room: room, above: fromOffset, skipping: &skip, from: database, rows: rows, output: output)
     }
 
     /// Prints the room's lines above `offset` after skipping `skip` of them,
     /// at most `request.limit`.
     private static func printLines(
         _ request: Request, room: Int64, above offset: UInt64, skipping skip: inout Int, from database: Database,
-        output: (UnsafeRawBufferPointer) -> Bool
+        rows: String, output: (UnsafeRawBufferPointer) -> Bool
     ) throws -> Int {
         let query = try database.prepare(
-            "SELECT first_offset, last_offset, line_count, lines FROM chunks WHERE room_id = ?1 AND last_offset > ?2 ORDER BY first_offset"
+            "SELECT first_offset, last_offset, line_count, lines FROM \(rows) WHERE room_id = ?1 AND last_offset > ?2 ORDER BY first_offset"
         )
         query.bind(room, at: 1)
         query.bind(Int64(clamping: offset), at: 2)

@@ -62,13 +62,16 @@ public final class HistoryDatabase {
     public let database: Database
     public let path: String
     public let previousSession: PreviousSession
+    /// False only for a reader of a version 2 file (no writer opened it since).
+    public let hasJournal: Bool
     private var isWriter: Bool
 
-    private init(database: Database, path: String, previousSession: PreviousSession, isWriter: Bool) {
+    private init(database: Database, path: String, previousSession: PreviousSession, isWriter: Bool, hasJournal: Bool) {
         self.database = database
         self.path = path
         self.previousSession = previousSession
         self.isWriter = isWriter
+        self.hasJournal = hasJournal
     }
 
     /// Opens (creating if needed) the database in `directory` for the store
@@ -108,7 +111,7 @@ public final class HistoryDatabase {
             // checkpoint (with its fsyncs) every 16 MiB of WAL instead of 4.
             try database.execute("PRAGMA cache_size = -\(options.cacheKibibytes)")
             try database.execute("PRAGMA wal_autocheckpoint = \(options.checkpointPages)")
-            try checkOrCreateSchema(database, path: path, create: true)
+            _ = try checkOrCreateSchema(database, path: path, create: true)
             try quickCheck(database, path: path)
             if options.maxBytes > 0 {
                 let pageSize = try database.integer("PRAGMA page_size") ?? 4096
@@ -116,7 +119,7 @@ public final class HistoryDatabase {
             }
             let previous = try beginSession(database)
             try database.execute("PRAGMA synchronous = \(options.synchronous.rawValue.uppercased())")
-            return HistoryDatabase(database: database, path: path, previousSession: previous, isWriter: true)
+            return HistoryDatabase(database: database, path: path, previousSession: previous, isWriter: true, hasJournal: true)
         } catch let error as StoreError {
             throw error
         } catch let error as SQLiteError {
@@ -139,8 +142,9 @@ public final class HistoryDatabase {
             throw error.isCorrupt ? .corrupt(path: path, detail: error.message) : .cannotOpen(path: path, error)
         }
         database.setBusyTimeout(milliseconds: 5000)
+        let hasJournal: Bool
         do {
-            try checkOrCreateSchema(database, path: path, create: false)
+            hasJournal = try checkOrCreateSchema(database, path: path, create: false)
         } catch let error as StoreError {
             throw error
         } catch let error as SQLiteError {
@@ -148,7 +152,8 @@ public final class HistoryDatabase {
         } catch {
             throw StoreError.sqlite(path: path, SQLiteError(code: SQLITE_ERROR, message: "\(error)", context: "open"))
         }
-        return HistoryDatabase(database: database, path: path, previousSession: .clean, isWriter: false)
+        return HistoryDatabase(
+            database: database, path: path, previousSession: .clean, isWriter: false, hasJournal: hasJournal)
     }
 
     /// Marks the session clean with one synced commit, which makes every
@@ -171,14 +176,17 @@ public final class HistoryDatabase {
 
     // MARK: Opening steps
 
-    /// A new file gets the schema; an existing one must be ours at our version.
-    private static func checkOrCreateSchema(_ database: Database, path: String, create: Bool) throws -> Void {
+    /// A new file gets the schema; an existing one must be ours at our
+    /// version, or version 2, which the writer upgrades in place (it only
+    /// lacks the journal) and a reader reads as it is. Returns whether the
+    /// file has the journal table.
+    private static func checkOrCreateSchema(_ database: Database, path: String, create: Bool) throws -> Bool {
         let version = try database.integer("PRAGMA user_version") ?? 0
         let tables = Set(
             try database.textRows("SELECT name FROM sqlite_master WHERE type = 'table'").compactMap { $0.first ?? nil })
         if version == 0 && tables.isEmpty && create {
             try database.transaction { () throws(SQLiteError) in try database.execute(HistorySchema.create) }
-            return
+            return true
         }
         if version == 0 {
             throw StoreError.notHistoryDatabase(
@@ -186,13 +194,19 @@ public final class HistoryDatabase {
                 detail: tables.isEmpty
                     ? "it is empty" : "it has tables \(tables.sorted().joined(separator: ", ")) and no schema version")
         }
-        guard version == HistorySchema.version else {
+        guard version == HistorySchema.version || version == 2 else {
             throw StoreError.unknownSchemaVersion(path: path, found: version, supported: HistorySchema.version)
         }
-        let missing = HistorySchema.tables.filter { !tables.contains($0) }
+        let expected = HistorySchema.tables.filter { version == HistorySchema.version || $0 != "journal" }
+        let missing = expected.filter { !tables.contains($0) }
         guard missing.isEmpty else {
             throw StoreError.notHistoryDatabase(path: path, detail: "tables missing: \(missing.joined(separator: ", "))")
         }
+        guard version == 2 else { return true }
+        guard create else { return false }
+        try database.transaction { () throws(SQLiteError) in try database.execute(HistorySchema.upgradeFrom2) }
+        Log.info("history database upgraded to schema version 3", ["path": path])
+        return true
     }
 
     /// PRAGMA quick_check: every page and b-tree readable and well formed

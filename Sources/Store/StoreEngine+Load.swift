@@ -5,9 +5,16 @@ extension StoreEngine {
     /// load streams in pieces the loop can interleave with other work.
     static let linesPageBytes = 256 << 10
 
-    /// Every room, in id order (the order of a load).
-    func roomsForLoad() -> [StoredRoom] {
-        rooms.values.sorted { $0.id < $1.id }
+    /// Every room, in id order (the order of a load), with the journal
+    /// read for `appendLoad`.
+    func beginLoad() throws(SQLiteError) -> [StoredRoom] {
+        try readJournalForLoad()
+        return rooms.values.sorted { $0.id < $1.id }
+    }
+
+    /// The load is sent (or given up): its journal copy goes.
+    func endLoad() {
+        loadJournal.removeAll()
     }
 
     /// Appends the ROOM frame of `room` and LINES frames with its last
@@ -15,15 +22,18 @@ extension StoreEngine {
     /// returns how many lines. They are the contiguous run ending at the
     /// room's last offset (what the router's in-memory log can hold): the
     /// scan goes down from the last offset and stops at the first gap or
-    /// expired line. Chunks are read newest first until they cover the run.
+    /// expired line. Chunks are read newest first until they cover the run;
+    /// the room's journal lines, newer than all its chunks, follow them.
     func appendLoad(of room: StoredRoom, now: UInt64, into buffer: inout [UInt8]) throws(SQLiteError) -> Int {
         loadScratch.removeAll(keepingCapacity: true)
         loadRowStarts.removeAll(keepingCapacity: true)
         let size = UInt64(retention.linesPerRoom)
         var first = 0
-        if size > 0 && room.firstOffset != 0 {
+        let journal = loadJournal[room.id]
+        if size > 0 && (room.firstOffset != 0 || journal != nil) {
             let lowest = room.lastOffset - min(room.lastOffset, size)
-            try readChunks(of: room, above: lowest)
+            if room.firstOffset != 0 { try readChunks(of: room, above: lowest) }
+            if let journal { appendLines(journal) }
             first = runStart(of: room, above: lowest, cutoff: expiryCutoff(now: now))
         }
         let count = loadRowStarts.count - first
@@ -72,15 +82,18 @@ extension StoreEngine {
             if query.uint64(at: 0) <= lowest + 1 { break }
         }
         loadRowStarts.removeAll(keepingCapacity: true)
-        for chunk in chunks.reversed() {
-            let base = loadScratch.count
-            loadScratch.append(contentsOf: chunk)
-            chunk.withUnsafeBytes { bytes in
-                var position = 0
-                while position < bytes.count {
-                    loadRowStarts.append(base + position)
-                    position += LineChunk.length(bytes, at: position)
-                }
+        for chunk in chunks.reversed() { appendLines(chunk) }
+    }
+
+    /// Appends checked lines to `loadScratch`, and where each starts to `loadRowStarts`.
+    private func appendLines(_ lines: [UInt8]) {
+        let base = loadScratch.count
+        loadScratch.append(contentsOf: lines)
+        lines.withUnsafeBytes { bytes in
+            var position = 0
+            while position < bytes.count {
+                loadRowStarts.append(base + position)
+                position += LineChunk.length(bytes, at: position)
             }
         }
     }

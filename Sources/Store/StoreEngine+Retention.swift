@@ -2,8 +2,9 @@ import StoreProtocol
 
 extension StoreEngine {
     /// Does one small piece of retention in its own short transaction and
-    /// returns the rows it deleted (0: nothing left to do for now). Pieces:
-    /// the chunks of a log replaced by a new epoch; a room's chunks whose
+    /// returns the rows it deleted or moved (0: nothing left to do for now).
+    /// Pieces: the journal folded into chunks (first, so its lines come
+    /// under retention within a run of it); the chunks of a log replaced by a new epoch; a room's chunks whose
     /// lines are all beyond `linesPerRoom` or older than the TTL (a chunk
     /// holds at most `LineChunk.maxLines`, so the disk keeps fewer than that
     /// many lines more per room than the router loads); a room with no
@@ -14,6 +15,10 @@ extension StoreEngine {
     /// by later inserts: VACUUM is never needed for correctness.
     public func retentionStep(maxRows: Int = 64) throws(SQLiteError) -> Int {
         let now = clock()
+        if journalRows > 0 {
+            let folded = try foldJournal()
+            if folded > 0 { return folded }
+        }
         if let id = retired.first { return try deleteRetiredChunks(id, maxRows: maxRows) }
         if now >= lastGatewayExpiry + 60_000 {
             lastGatewayExpiry = now
@@ -54,7 +59,7 @@ extension StoreEngine {
                 statements.deleteRoom.bind(room.id, at: 1)
                 try statements.deleteRoom.run()
             }
-            rooms[room.name] = nil
+            forgetRoom(room)
             return 1
         }
         let size = UInt64(retention.linesPerRoom)

@@ -14,9 +14,13 @@ import StoreProtocol
 /// at or below its room's stored last offset in the same epoch is skipped.
 ///
 /// Lines are written in chunks (`LineChunk`): a commit gathers each room's
-/// new lines in memory and writes them as one row per room (or grows the
-/// room's small newest row), so SQLite's work per commit follows the rooms
-/// touched, not the lines.
+/// new lines in memory and writes them as one row per room, so SQLite's
+/// work per commit follows the rooms touched, not the lines. Where a room
+/// brings only a few lines (many rooms, each with a line now and then), its
+/// row goes to the journal instead: appended in rowid order, the rows of a
+/// commit share one or two pages, where as chunks each would rewrite a page
+/// of its own. `foldJournal` later moves journal rows into chunks, many
+/// lines per room at a time, in the background.
 public final class StoreEngine {
     public let history: HistoryDatabase
     var database: Database { history.database }
@@ -27,6 +31,14 @@ public final class StoreEngine {
     let clock: () -> UInt64
 
     var rooms: [String: StoredRoom] = [:]
+    /// The same rooms by the id of their current log (journal rows name ids).
+    private var roomsByID: [Int64: StoredRoom] = [:]
+    /// Rows and blob bytes in the journal.
+    public private(set) var journalRows = 0
+    public private(set) var journalBytes = 0
+    /// The journal is folded when it holds this many rows or bytes.
+    public var foldRows = 2048
+    public var foldBytes = 1 << 20
     private var nextRoomID: Int64 = 1
     /// Ids of replaced logs whose lines are still to delete, oldest first.
     var retired: [Int64] = []
@@ -45,15 +57,18 @@ public final class StoreEngine {
     private var nextRoomIDBefore: Int64 = 1
     private var gatewayMaxima: [UInt64: UInt64] = [:]
     private var definitions: [StoredRoom] = []
+    private var journalBefore = (rows: 0, bytes: 0)
 
     // Retention.
     var retentionQueue: [StoredRoom] = []
     var retentionIndex = 0
     var lastGatewayExpiry: UInt64 = 0
 
-    // Loads: one room's chunks, oldest first, and where each line starts.
+    // Loads: one room's chunks, oldest first, and where each line starts;
+    // each room's journal lines, read when a load begins.
     var loadScratch: [UInt8] = []
     var loadRowStarts: [Int] = []
+    var loadJournal: [Int64: [UInt8]] = [:]
     // Commits: where each pending line starts; a chunk being grown.
     private var chunkStarts: [Int] = []
     private var growScratch: [UInt8] = []
@@ -79,9 +94,16 @@ public final class StoreEngine {
                 name: all.text(at: 1) ?? "", id: all.int64(at: 0), epoch: all.text(at: 2) ?? "", lastOffset: all.uint64(at: 3),
                 lastTime: all.uint64(at: 4))
             rooms[room.name] = room
+            roomsByID[room.id] = room
             highest = max(highest, room.id)
         }
         for room in rooms.values { try refreshChunks(room) }
+        let journal = try database.prepare("SELECT room_id, count(*), sum(length(lines)) FROM journal GROUP BY room_id")
+        while try journal.step() {
+            roomsByID[journal.int64(at: 0)]?.journalRows = Int(journal.int64(at: 1))
+            journalRows += Int(journal.int64(at: 1))
+            journalBytes += Int(journal.int64(at: 2))
+        }
         let ids = try database.prepare("SELECT id FROM retired_rooms ORDER BY id")
         while try ids.step() {
             retired.append(ids.int64(at: 0))
@@ -115,7 +137,7 @@ public final class StoreEngine {
     public func commit(_ batches: [PendingBatch]) throws(SQLiteError) -> CommitOutcome {
         var outcome = CommitOutcome(through: committedThrough)
         let now = clock()
-        nextRoomIDBefore = nextRoomID
+        beginBookkeeping()
         do throws(SQLiteError) {
             try database.beginTransaction(immediate: true)
             for batch in batches where batch.number > outcome.through {
@@ -130,13 +152,7 @@ public final class StoreEngine {
             undoTransaction()
             throw error
         }
-        for room in touched {
-            room.saved = nil
-            room.dropPending()
-        }
-        touched.removeAll(keepingCapacity: true)
-        created.removeAll(keepingCapacity: true)
-        retiredInTransaction = 0
+        keepTransaction()
         storedInstance = sessionInstance
         storedBatch = outcome.through
         return outcome
@@ -163,8 +179,7 @@ public final class StoreEngine {
         for record in records {
             switch record {
             case .room(let name, let epoch):
-                definitions.append(
-                    try resolve(String(decoding: name, as: UTF8.self), epoch: String(decoding: epoch, as: UTF8.self)))
+                definitions.append(try resolve(String(decoding: name, as: UTF8.self), epoch: epoch))
             case .line(let index, let gateway, let line):
                 let room = definitions[Int(index)]
                 // A gateway's lines come in runs: one dictionary update per run.
@@ -203,16 +218,22 @@ public final class StoreEngine {
     /// The room `name` in `epoch`: known, new (a row is inserted), or known
     /// in another epoch, whose log is then replaced by an empty one under a
     /// new id (the old lines are deleted later, in small steps).
-    private func resolve(_ name: String, epoch: String) throws(SQLiteError) -> StoredRoom {
+    private func resolve(_ name: String, epoch epochBytes: UnsafeRawBufferPointer) throws(SQLiteError) -> StoredRoom {
+        // The epoch is compared as bytes: a String of it only for a change.
+        if let room = rooms[name], room.epoch.utf8.elementsEqual(epochBytes) { return room }
+        let epoch = String(decoding: epochBytes, as: UTF8.self)
         if let room = rooms[name] {
-            if room.epoch == epoch { return room }
             touch(room)
             let old = room.id
             room.id = nextRoomID
             nextRoomID += 1
+            roomsByID[old] = nil
+            roomsByID[room.id] = room
             room.epoch = epoch
             room.lastOffset = 0
             room.forgetChunks()
+            // The old log's journal rows are dropped when the journal is folded.
+            room.journalRows = 0
             // Lines of the old log in this transaction go with it.
             room.dropPending()
             // Set by the records that follow the definition.
@@ -238,6 +259,7 @@ public final class StoreEngine {
         insert.bind(Int64(0), at: 4)
         try insert.run()
         rooms[name] = room
+        roomsByID[room.id] = room
         created.append(room)
         touch(room)
         return room
@@ -250,12 +272,17 @@ public final class StoreEngine {
         touched.append(room)
     }
 
-    /// The chunks and one UPDATE of each room touched (not per line), the
-    /// dedupe maxima, and the batch mark, all in the same transaction.
+    /// The lines (as journal rows or chunks) and one UPDATE of each room
+    /// touched (not per line), the dedupe maxima, and the batch mark, all in
+    /// the same transaction.
     private func finishTransaction(through: UInt64, now: UInt64) throws(SQLiteError) {
         let update = statements.updateRoom
         for room in touched {
-            if !room.pending.isEmpty { try writeChunks(of: room) }
+            if !room.pending.isEmpty {
+                // A few lines go to the journal; so do all of a room that has
+                // rows there, which keeps its journal lines newer than its chunks.
+                try writeLines(of: room, toJournal: room.journalRows > 0 || room.pending.count < LineChunk.growBelowBytes)
+            }
             update.bind(room.id, at: 1)
             update.bind(room.lastOffset, at: 2)
             update.bind(room.lastTime, at: 3)
@@ -278,24 +305,140 @@ public final class StoreEngine {
         try meta.run()
     }
 
+    private func beginBookkeeping() {
+        nextRoomIDBefore = nextRoomID
+        journalBefore = (journalRows, journalBytes)
+    }
+
+    /// After COMMIT: the transaction's memory state stays.
+    private func keepTransaction() {
+        for room in touched {
+            room.saved = nil
+            room.dropPending()
+        }
+        touched.removeAll(keepingCapacity: true)
+        created.removeAll(keepingCapacity: true)
+        retiredInTransaction = 0
+    }
+
+    /// After ROLLBACK: the memory state as before the transaction.
     private func undoTransaction() {
         for room in touched {
-            if let saved = room.saved { room.restore(saved) }
+            if let saved = room.saved {
+                if saved.id != room.id {
+                    roomsByID[room.id] = nil
+                    roomsByID[saved.id] = room
+                }
+                room.restore(saved)
+            }
             room.saved = nil
         }
-        for room in created { rooms[room.name] = nil }
+        for room in created {
+            rooms[room.name] = nil
+            roomsByID[room.id] = nil
+        }
         retired.removeLast(retiredInTransaction)
         nextRoomID = nextRoomIDBefore
+        (journalRows, journalBytes) = journalBefore
         touched.removeAll(keepingCapacity: true)
         created.removeAll(keepingCapacity: true)
         retiredInTransaction = 0
         gatewayMaxima.removeAll(keepingCapacity: true)
     }
 
-    /// Writes the room's pending lines: first into its newest chunk while
-    /// that is small, then as new chunks of at most `LineChunk.maxLines`
-    /// lines and (unless one line is longer) `LineChunk.maxBytes` bytes.
-    private func writeChunks(of room: StoredRoom) throws(SQLiteError) {
+    /// The room's log is gone (retention deleted its row).
+    func forgetRoom(_ room: StoredRoom) {
+        rooms[room.name] = nil
+        roomsByID[room.id] = nil
+    }
+
+    // MARK: The journal
+
+    /// Whether the journal is big enough to fold now (it is also folded by
+    /// each retention run, so its lines reach chunks within about a second).
+    public var journalWantsFolding: Bool {
+        journalRows >= foldRows || journalBytes >= foldBytes
+    }
+
+    /// Moves the oldest journal rows (at most `maxRows`) into their rooms'
+    /// chunks in one transaction: each room's lines from those rows become
+    /// one chunk write (its newest chunk grown, or new chunks), and the rows
+    /// are deleted. Rows of logs replaced or deleted meanwhile just go.
+    /// Returns the rows folded; on error everything is as before.
+    public func foldJournal(maxRows: Int = 2048) throws(SQLiteError) -> Int {
+        guard journalRows > 0 else { return 0 }
+        beginBookkeeping()
+        var folded = 0
+        var bytes = 0
+        do throws(SQLiteError) {
+            try database.beginTransaction(immediate: true)
+            let read = statements.readJournal
+            read.bind(Int64(0), at: 1)
+            read.bind(Int64(maxRows), at: 2)
+            defer { read.reset() }
+            var lastID: Int64 = 0
+            while try read.step() {
+                lastID = read.int64(at: 0)
+                folded += 1
+                let blob = read.bytes(at: 5)
+                bytes += blob.count
+                guard let room = roomsByID[read.int64(at: 1)] else { continue }
+                loadRowStarts.removeAll(keepingCapacity: true)
+                try LineChunk.lineStarts(
+                    of: blob, first: read.uint64(at: 2), last: read.uint64(at: 3), count: Int(read.int64(at: 4)), room: room.id,
+                    into: &loadRowStarts)
+                touch(room)
+                room.pending.append(contentsOf: blob)
+                room.journalRows -= 1
+            }
+            read.reset()
+            // Deleted first, so the chunks can use the pages the rows free.
+            statements.deleteJournal.bind(lastID, at: 1)
+            try statements.deleteJournal.run()
+            for room in touched where !room.pending.isEmpty { try writeLines(of: room, toJournal: false) }
+            try database.commit()
+        } catch {
+            database.rollback()
+            undoTransaction()
+            throw error
+        }
+        keepTransaction()
+        if folded == 0 {
+            // The counts were off (rows deleted by hand): the journal is empty.
+            (journalRows, journalBytes) = (0, 0)
+            for room in rooms.values { room.journalRows = 0 }
+        } else {
+            journalRows -= folded
+            journalBytes -= bytes
+        }
+        return folded
+    }
+
+    /// Reads every journal row into `loadJournal` (by room id, oldest
+    /// first) for the load that begins; no commit or fold runs until it ends.
+    func readJournalForLoad() throws(SQLiteError) {
+        loadJournal.removeAll()
+        guard journalRows > 0 else { return }
+        let read = statements.readJournal
+        read.bind(Int64(0), at: 1)
+        read.bind(Int64.max, at: 2)
+        defer { read.reset() }
+        while try read.step() {
+            let id = read.int64(at: 1)
+            guard roomsByID[id] != nil else { continue }
+            let blob = read.bytes(at: 5)
+            loadRowStarts.removeAll(keepingCapacity: true)
+            try LineChunk.lineStarts(
+                of: blob, first: read.uint64(at: 2), last: read.uint64(at: 3), count: Int(read.int64(at: 4)), room: id,
+                into: &loadRowStarts)
+            loadJournal[id, default: []].append(contentsOf: blob)
+        }
+    }
+
+    /// Writes the room's pending lines as rows of at most `LineChunk.maxLines`
+    /// lines and (unless one line is longer) `LineChunk.maxBytes` bytes: to
+    /// the journal, or as chunks, first into its newest chunk while that is small.
+    private func writeLines(of room: StoredRoom, toJournal: Bool) throws(SQLiteError) {
         let pending = room.pending
         chunkStarts.removeAll(keepingCapacity: true)
         let failure: SQLiteError? = pending.withUnsafeBytes { bytes in
@@ -308,13 +451,13 @@ public final class StoreEngine {
             chunkStarts.append(bytes.count)
             do throws(SQLiteError) {
                 var index = 0
-                if room.tailFirstOffset != 0 && room.tailBytes < LineChunk.growBelowBytes {
+                if !toJournal && room.tailFirstOffset != 0 && room.tailBytes < LineChunk.growBelowBytes {
                     let taken = linesFitting(from: 0, count: room.tailCount, bytes: room.tailBytes)
                     if taken > 0, try grow(room, with: bytes, lines: taken) { index = taken }
                 }
                 while index < count {
                     let taken = max(1, linesFitting(from: index, count: 0, bytes: 0))
-                    try insertChunk(of: room, from: bytes, lines: index..<index + taken)
+                    try insertRow(of: room, from: bytes, lines: index..<index + taken, toJournal: toJournal)
                     index += taken
                 }
                 return nil
@@ -337,13 +480,15 @@ public final class StoreEngine {
         return taken
     }
 
-    private func insertChunk(of room: StoredRoom, from bytes: UnsafeRawBufferPointer, lines: Range<Int>) throws(SQLiteError) {
+    private func insertRow(
+        of room: StoredRoom, from bytes: UnsafeRawBufferPointer, lines: Range<Int>, toJournal: Bool
+    ) throws(SQLiteError) {
         let start = chunkStarts[lines.lowerBound]
         let end = chunkStarts[lines.upperBound]
         let first = LineChunk.offset(bytes, at: start)
         let last = LineChunk.offset(bytes, at: chunkStarts[lines.upperBound - 1])
         let newest = newestTime(in: bytes, lines: lines)
-        let insert = statements.insertChunk
+        let insert = toJournal ? statements.insertJournal : statements.insertChunk
         insert.bind(room.id, at: 1)
         insert.bind(first, at: 2)
         insert.bind(last, at: 3)
@@ -351,6 +496,12 @@ public final class StoreEngine {
         insert.bind(Int64(lines.count), at: 5)
         insert.bind(blob: UnsafeRawBufferPointer(rebasing: bytes[start..<end]), at: 6)
         try insert.run()
+        if toJournal {
+            room.journalRows += 1
+            journalRows += 1
+            journalBytes += end - start
+            return
+        }
         if room.firstOffset == 0 {
             room.firstOffset = first
             room.oldestChunkLastOffset = last

@@ -33,7 +33,7 @@ public enum StoreError: Error, CustomStringConvertible, Sendable {
             return "\(path) is not a machat history database (\(detail)); point -data-dir at another directory"
         case .unknownSchemaVersion(let path, let found, let supported):
             return
-                "history database \(path) has schema version \(found), this machat knows only version \(supported); run the machat that wrote it, or another -data-dir"
+                "history database \(path) has schema version \(found), this machat knows versions 2 to \(supported); run the machat that wrote it, or another -data-dir"
         case .noDatabase(let path):
             return "no history database at \(path); machat keeps one there while it runs with this -data-dir"
         case .sqlite(let path, let error):

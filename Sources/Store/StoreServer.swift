@@ -73,6 +73,9 @@ public final class StoreServer {
     private var failure: String?
     private var failingSince: UInt64 = 0
     private var retentionFailure: String?
+    private var foldScheduled = false
+    /// The router connection not read until the commit interval is over.
+    private var restingSession: StoreSession?
 
     /// Counters for the log and for measurements.
     public private(set) var statistics = Statistics()
@@ -256,8 +259,20 @@ public final class StoreServer {
             let since = MonotonicClock.now() &- lastCommitEnded
             let interval = MonotonicClock.ms(configuration.minimumCommitIntervalMilliseconds)
             guard since < interval else { return commitUnlessMoreIsQueued() }
-            // Too soon after the last commit: what comes meanwhile joins this one.
+            // Too soon after the last commit: what comes meanwhile joins this
+            // one, and waits in the socket until then — the store is woken
+            // once per commit, not once per router turn.
+            if let session, !session.connection.isReadPaused {
+                session.connection.isReadPaused = true
+                restingSession = session
+            }
             loop.schedule(afterMilliseconds: Int((interval - since + 999_999) / 1_000_000)) { [unowned self] in
+                if let resting = restingSession {
+                    restingSession = nil
+                    if resting.isOpen && waiting !== resting && pendingBytes < configuration.maxPendingBytes {
+                        resting.connection.isReadPaused = false
+                    }
+                }
                 commitUnlessMoreIsQueued()
             }
         }
@@ -315,6 +330,7 @@ public final class StoreServer {
                 }
             }
             if !pending.isEmpty { loop.atEndOfTurn { [unowned self] in commitPending() } }
+            if engine.journalWantsFolding { scheduleFold() }
         } catch {
             statistics.failedCommits += 1
             commitFailed(error)
@@ -342,12 +358,37 @@ public final class StoreServer {
         }
     }
 
+    /// Folds the journal into chunks soon (in a turn of its own, so what
+    /// the router sent meanwhile is read first).
+    private func scheduleFold() {
+        guard !foldScheduled else { return }
+        foldScheduled = true
+        loop.schedule(afterMilliseconds: 0) { [unowned self] in
+            foldScheduled = false
+            guard session?.load == nil, retryTimer == nil else { return }
+            do {
+                statistics.retentionRows += try engine.foldJournal()
+            } catch {
+                // Retention folds again every second and says when it fails.
+                Log.debug("could not fold the history journal now", ["error": error])
+            }
+        }
+    }
+
     // MARK: Loads
 
     func startLoad(for session: StoreSession) {
         // Anything this router sent before asking is committed first.
         commitPending()
-        session.load = StoreSession.LoadCursor(rooms: engine.roomsForLoad())
+        let rooms: [StoredRoom]
+        do {
+            rooms = try engine.beginLoad()
+        } catch {
+            Log.error("cannot read the history journal for a load; closing the router connection", ["error": error])
+            session.close("load failed: \(error.message)")
+            return
+        }
+        session.load = StoreSession.LoadCursor(rooms: rooms)
         continueLoad(for: session)
     }
 
@@ -373,6 +414,7 @@ public final class StoreServer {
         if let failure {
             Log.error("cannot read the history for a load; closing the router connection", ["error": failure])
             session.load = nil
+            engine.endLoad()
             session.close("load failed: \(failure.message)")
             return
         }
@@ -389,6 +431,7 @@ public final class StoreServer {
             .encode(into: &buffer)
         }
         session.load = nil
+        engine.endLoad()
         Log.info(
             "load sent",
             [

@@ -1,6 +1,9 @@
 /// The store's prepared statements, compiled once per connection.
 struct StoreStatements {
     let insertChunk: Statement
+    let insertJournal: Statement
+    let readJournal: Statement
+    let deleteJournal: Statement
     let readChunk: Statement
     let growChunk: Statement
     let insertRoom: Statement
@@ -25,6 +28,12 @@ struct StoreStatements {
     init(_ database: Database) throws(SQLiteError) {
         insertChunk = try database.prepare(
             "INSERT INTO chunks(room_id, first_offset, last_offset, last_time, line_count, lines) VALUES(?1, ?2, ?3, ?4, ?5, ?6)")
+        insertJournal = try database.prepare(
+            "INSERT INTO journal(room_id, first_offset, last_offset, last_time, line_count, lines) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"
+        )
+        readJournal = try database.prepare(
+            "SELECT id, room_id, first_offset, last_offset, line_count, lines FROM journal WHERE id > ?1 ORDER BY id LIMIT ?2")
+        deleteJournal = try database.prepare("DELETE FROM journal WHERE id <= ?1")
         readChunk = try database.prepare("SELECT lines FROM chunks WHERE room_id = ?1 AND first_offset = ?2")
         growChunk = try database.prepare(
             """

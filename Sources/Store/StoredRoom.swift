@@ -1,7 +1,7 @@
 /// The store's view of one room log, kept in memory beside its row so a
 /// batch needs no query per line: the epoch, the last offset, which chunks
-/// are on disk (for retention and for growing the newest), and the lines
-/// of the open transaction.
+/// are on disk (for retention and for growing the newest), its rows in the
+/// journal, and the lines of the open transaction.
 final class StoredRoom {
     let name: String
     var id: Int64
@@ -19,6 +19,8 @@ final class StoredRoom {
     var tailFirstOffset: UInt64 = 0
     var tailCount = 0
     var tailBytes = 0
+    /// Rows of this log in the journal (its newest lines), not yet folded.
+    var journalRows = 0
     /// Lines of the open transaction in chunk layout, written at its end.
     var pending: [UInt8] = []
     /// The values before the open transaction touched the room; nil while untouched.
@@ -35,6 +37,7 @@ final class StoredRoom {
         let tailFirstOffset: UInt64
         let tailCount: Int
         let tailBytes: Int
+        let journalRows: Int
     }
 
     init(name: String, id: Int64, epoch: String, lastOffset: UInt64, lastTime: UInt64) {
@@ -52,7 +55,7 @@ final class StoredRoom {
         Snapshot(
             id: id, epoch: epoch, lastOffset: lastOffset, lastTime: lastTime, firstOffset: firstOffset,
             oldestChunkLastOffset: oldestChunkLastOffset, oldestChunkTime: oldestChunkTime, tailFirstOffset: tailFirstOffset,
-            tailCount: tailCount, tailBytes: tailBytes)
+            tailCount: tailCount, tailBytes: tailBytes, journalRows: journalRows)
     }
 
     func restore(_ snapshot: Snapshot) {
@@ -66,6 +69,7 @@ final class StoredRoom {
         tailFirstOffset = snapshot.tailFirstOffset
         tailCount = snapshot.tailCount
         tailBytes = snapshot.tailBytes
+        journalRows = snapshot.journalRows
         dropPending()
     }
 

@@ -36,7 +36,11 @@ struct BodyReader {
     mutating func stringBytes(_ field: String) throws(StoreProtocolError) -> UnsafeRawBufferPointer {
         let count = Int(try integer("\(field) length", as: UInt16.self))
         let utf8 = try raw(count, field)
-        guard utf8.withMemoryRebound(to: UInt8.self, { String(validating: $0, as: UTF8.self) }) != nil else {
+        // Names and epochs are mostly ASCII: checked without making a String.
+        guard
+            utf8.allSatisfy({ $0 < 0x80 })
+                || utf8.withMemoryRebound(to: UInt8.self, { String(validating: $0, as: UTF8.self) }) != nil
+        else {
             throw .malformed(type: type, reason: "invalid UTF-8 in \(field)")
         }
         return utf8

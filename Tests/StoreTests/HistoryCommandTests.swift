@@ -6,8 +6,12 @@ import Testing
 @Suite("machat history")
 struct HistoryCommandTests {
     /// A data directory whose database holds `lines` (name, text bytes) in
-    /// room `room`, offsets from 1, times from 1764628800000.
-    private func directory(room: String = "dev", lines: [(String, [UInt8])]) throws -> TemporaryDirectory {
+    /// room `room`, offsets from 1, times from 1764628800000; the rows of
+    /// 3 lines from index `journalFrom` on are in the journal, as the store
+    /// leaves a quiet room's newest lines until it folds them.
+    private func directory(
+        room: String = "dev", lines: [(String, [UInt8])], journalFrom: Int = .max
+    ) throws -> TemporaryDirectory {
         let directory = TemporaryDirectory("history")
         let history = try HistoryDatabase.openForWriting(directory: directory.path)
         let database = history.database
@@ -17,8 +21,11 @@ struct HistoryCommandTests {
         insertRoom.bind(Int64(lines.count), at: 2)
         try insertRoom.run()
         // Chunks of up to 3 lines, so reads cross chunk boundaries.
-        let insert = try database.prepare("INSERT INTO chunks VALUES(1, ?1, ?2, ?3, ?4, ?5)")
+        let chunk = try database.prepare("INSERT INTO chunks VALUES(1, ?1, ?2, ?3, ?4, ?5)")
+        let journal = try database.prepare(
+            "INSERT INTO journal(room_id, first_offset, last_offset, last_time, line_count, lines) VALUES(1, ?1, ?2, ?3, ?4, ?5)")
         for first in stride(from: 0, to: lines.count, by: 3) {
+            let insert = first >= journalFrom ? journal : chunk
             let run = (first..<min(first + 3, lines.count)).map {
                 (UInt64($0 + 1), UInt64(1_764_628_800_000 + $0), lines[$0].0, lines[$0].1)
             }
@@ -50,8 +57,9 @@ struct HistoryCommandTests {
         #expect(String(decoding: text, as: UTF8.self) == "Mina:hello\nBo:a:b \"c\"\nZoë:\n")
     }
 
-    @Test func sinceAndLimitSelectTheRightLines() throws {
-        let data = try directory(lines: (1...10).map { ("n", Array("t\($0)".utf8)) })
+    @Test(arguments: [Int.max, 6, 0])
+    func sinceAndLimitSelectTheRightLines(journalFrom: Int) throws {
+        let data = try directory(lines: (1...10).map { ("n", Array("t\($0)".utf8)) }, journalFrom: journalFrom)
         func texts(_ since: UInt64?, _ limit: Int?) throws -> String {
             String(
                 decoding: try output(HistoryCommand.Request(room: "dev", since: since, limit: limit, dataDirectory: data.path)),

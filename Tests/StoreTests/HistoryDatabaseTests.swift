@@ -9,12 +9,12 @@ struct HistoryDatabaseTests {
         let directory = TemporaryDirectory()
         let history = try HistoryDatabase.openForWriting(directory: directory.path)
         #expect(history.previousSession == .none)
-        #expect(try history.database.integer("PRAGMA user_version") == 2)
+        #expect(try history.database.integer("PRAGMA user_version") == 3)
         #expect(try history.database.text("PRAGMA journal_mode") == "wal")
         let tables = try history.database.textRows("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").map {
             $0[0]!
         }
-        #expect(tables == ["chunks", "gateways", "meta", "retired_rooms", "rooms"])
+        #expect(tables == ["chunks", "gateways", "journal", "meta", "retired_rooms", "rooms"])
         let attributes = try FileManager.default.attributesOfItem(atPath: history.path)
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
     }
@@ -59,8 +59,38 @@ struct HistoryDatabaseTests {
         #expect {
             _ = try HistoryDatabase.openForWriting(directory: directory.path)
         } throws: { error in
-            "\(error)".contains("has schema version 7, this machat knows only version 2")
+            "\(error)".contains("has schema version 7, this machat knows versions 2 to 3")
         }
+    }
+
+    @Test func versionTwoIsReadAsItIsAndUpgradedInPlaceByTheWriter() throws {
+        let directory = TemporaryDirectory()
+        do {
+            // A version 2 file: version 3 without the journal, one line in a chunk.
+            let history = try HistoryDatabase.openForWriting(directory: directory.path)
+            let store = try StoreEngine(history: history, retention: StoreEngineTests.retention)
+            var batches = Batches()
+            _ = try store.commit([batches.batch(Batches.lines("dev", count: 2))])
+            #expect(try store.foldJournal() == 1)
+            try history.database.execute("DROP TABLE journal; PRAGMA user_version = 2")
+            history.closeCleanly()
+        }
+        let reader = try HistoryDatabase.openForReading(directory: directory.path)
+        #expect(!reader.hasJournal)
+        var printed: [UInt8] = []
+        _ = try HistoryCommand.run(HistoryCommand.Request(room: "dev", dataDirectory: directory.path)) {
+            printed += $0
+            return true
+        }
+        #expect(String(decoding: printed, as: UTF8.self) == "Mina:line 1\nMina:line 2\n")
+        let writer = try HistoryDatabase.openForWriting(directory: directory.path)
+        #expect(try writer.database.integer("PRAGMA user_version") == 3)
+        let store = try StoreEngine(history: writer, retention: StoreEngineTests.retention)
+        var batches = Batches()
+        _ = store.beginSession(routerInstance: 2)
+        _ = try store.commit([batches.batch(Batches.lines("dev", from: 3, count: 1))])
+        #expect(try Rows.lines(writer.database).map(\.1) == [1, 2, 3])
+        #expect(try HistoryDatabase.openForReading(directory: directory.path).hasJournal)
     }
 
     @Test func anotherProgramsDatabaseIsRefused() throws {

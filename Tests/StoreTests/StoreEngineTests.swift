@@ -49,7 +49,10 @@ struct StoreEngineTests {
         let store = try engine(directory)
         #expect(store.roomCount == 2)
         let dev = try #require(store.rooms["dev"])
-        #expect(dev.epoch == "9f2c4e1a7b3d5c60" && dev.lastOffset == 42 && dev.firstOffset == 1)
+        // 42 short lines are one journal row, counted again at the reopen.
+        #expect(dev.epoch == "9f2c4e1a7b3d5c60" && dev.lastOffset == 42 && dev.journalRows == 1 && store.journalRows == 1)
+        #expect(try store.foldJournal() == 1)
+        #expect(dev.firstOffset == 1 && dev.journalRows == 0 && store.journalRows == 0 && store.journalBytes == 0)
         #expect(store.rooms["quiet"]?.epoch == "0123456789abcdef")
         var batches = Batches()
         _ = store.beginSession(routerInstance: 99)
@@ -129,6 +132,10 @@ struct StoreEngineTests {
         var batches = Batches()
         // dev: chunks of 256 lines, 1...256 up to 2305...2345.
         _ = try store.commit([batches.batch(Batches.lines("dev", count: 2345)), batches.batch(Batches.lines("ops", count: 50))])
+        // dev's lines are many: chunks at once; ops' few go to the journal.
+        #expect(try Rows.count(store.database, "SELECT count(*) FROM chunks") == 10)
+        #expect(try Rows.count(store.database, "SELECT count(*) FROM journal") == 1)
+        #expect(try store.foldJournal() == 1)
         #expect(try Rows.count(store.database, "SELECT count(*) FROM chunks") == 11)
         var deletions: [Int] = []
         while true {
@@ -152,6 +159,14 @@ struct StoreEngineTests {
         let store = try engine(directory)
         var batches = Batches()
         for offset in 1...30 { _ = try store.commit([batches.batch(Batches.lines("quiet", from: UInt64(offset), count: 1))]) }
+        // Each short commit appends a journal row; folding makes them one chunk.
+        #expect(try Rows.count(store.database, "SELECT count(*) FROM journal") == 30)
+        #expect(try Rows.count(store.database, "SELECT count(*) FROM chunks") == 0)
+        #expect(try Rows.lines(store.database).map(\.1) == Array(1...30))
+        #expect(try store.foldJournal(maxRows: 20) == 20)
+        #expect(try store.foldJournal(maxRows: 20) == 10)
+        #expect(try store.foldJournal(maxRows: 20) == 0)
+        #expect(try Rows.count(store.database, "SELECT count(*) FROM journal") == 0)
         #expect(try Rows.count(store.database, "SELECT count(*) FROM chunks") == 1)
         #expect(try Rows.count(store.database, "SELECT line_count FROM chunks") == 30)
         // Past LineChunk.growBelowBytes the next commit starts a new chunk.
@@ -160,6 +175,7 @@ struct StoreEngineTests {
             batches.batch([Batches.Line(room: "quiet", epoch: "e1", offset: 31, time: 5, name: "Bo", text: long)])
         ])
         _ = try store.commit([batches.batch(Batches.lines("quiet", from: 32, count: 1))])
+        #expect(try store.foldJournal() == 1)
         #expect(try Rows.count(store.database, "SELECT count(*) FROM chunks") == 2)
         _ = try store.commit([batches.batch(Batches.lines("busy", count: 600))])
         #expect(
@@ -173,6 +189,7 @@ struct StoreEngineTests {
         let reopened = try engine(directory)
         _ = reopened.beginSession(routerInstance: 2)
         _ = try reopened.commit([Batches.batch(number: 1, Batches.lines("busy", from: 601, count: 1))])
+        #expect(try reopened.foldJournal() == 1)
         #expect(
             try Rows.count(reopened.database, "SELECT count(*) FROM chunks JOIN rooms ON rooms.id = room_id WHERE name = 'busy'")
                 == 3)
@@ -184,6 +201,7 @@ struct StoreEngineTests {
         let store = try engine(directory)
         var batches = Batches()
         _ = try store.commit([batches.batch(Batches.lines("dev", count: 3))])
+        #expect(try store.foldJournal() == 1)
         try store.database.execute("UPDATE chunks SET lines = substr(lines, 1, 30)")
         var bytes: [UInt8] = []
         #expect {
@@ -249,6 +267,7 @@ struct StoreEngineTests {
         // Memory and disk are as before the attempt.
         #expect(!store.database.isInTransaction)
         #expect(store.roomCount == 1 && store.rooms["dev"]!.lastOffset == 10)
+        #expect(store.journalRows == 1 && store.rooms["dev"]!.journalRows == 1)
         #expect(try Rows.lines(store.database).count == 10)
         #expect(store.committedThrough == 1)
         try store.database.execute("PRAGMA max_page_count = 1000000")
@@ -270,7 +289,7 @@ struct StoreEngineTests {
         _ = try store.commit([batches.batch([], marks: [("empty", "e9", 3, 99_500)])])
         var bytes: [UInt8] = []
         var counts: [Int] = []
-        for room in store.roomsForLoad() { counts.append(try store.appendLoad(of: room, now: clock.now, into: &bytes)) }
+        for room in try store.beginLoad() { counts.append(try store.appendLoad(of: room, now: clock.now, into: &bytes)) }
         #expect(counts == [1, 2, 0])
         var decoder = StoreFrameDecoder()
         decoder.append(contentsOf: bytes)
@@ -296,5 +315,66 @@ struct StoreEngineTests {
                         id: UInt64(store.rooms["empty"]!.id), name: "empty", epoch: "e9", lastOffset: 3, lastTime: 99_500,
                         lineCount: 0)),
             ])
+    }
+
+    @Test func loadSendsChunkLinesThenTheRoomsNewerJournalLines() throws {
+        let directory = TemporaryDirectory()
+        let store = try engine(directory)
+        var batches = Batches()
+        _ = try store.commit([batches.batch(Batches.lines("dev", count: 300))])
+        for offset in 301...305 { _ = try store.commit([batches.batch(Batches.lines("dev", from: UInt64(offset), count: 1))]) }
+        #expect(store.rooms["dev"]!.journalRows == 5)
+        // A commit of many lines still goes to the journal while the room has rows there.
+        _ = try store.commit([batches.batch(Batches.lines("dev", from: 306, count: 200))])
+        #expect(store.rooms["dev"]!.journalRows == 6)
+        func loaded() throws -> [UInt64] {
+            var bytes: [UInt8] = []
+            let rooms = try store.beginLoad()
+            defer { store.endLoad() }
+            #expect(try store.appendLoad(of: rooms[0], now: 10_000, into: &bytes) == 505)
+            var decoder = StoreFrameDecoder()
+            decoder.append(contentsOf: bytes)
+            return try StoreCodecFixtures.drain(&decoder).flatMap { frame -> [UInt64] in
+                guard case .lines(_, let lines) = frame else { return [] }
+                return lines.map(\.offset)
+            }
+        }
+        #expect(try loaded() == Array(1...505))
+        #expect(try store.foldJournal() == 6)
+        #expect(try loaded() == Array(1...505))
+        #expect(try Rows.lines(store.database).map(\.1) == Array(1...505))
+    }
+
+    @Test func journalRowsOfAReplacedLogAreDroppedWhenFolded() throws {
+        let directory = TemporaryDirectory()
+        let store = try engine(directory)
+        var batches = Batches()
+        _ = try store.commit([batches.batch(Batches.lines("dev", epoch: "old", count: 3))])
+        _ = try store.commit([batches.batch(Batches.lines("dev", epoch: "new", count: 2))])
+        #expect(store.journalRows == 2 && store.rooms["dev"]!.journalRows == 1)
+        #expect(try Rows.count(store.database, "SELECT count(*) FROM journal") == 2)
+        #expect(try store.foldJournal() == 2)
+        #expect(try Rows.count(store.database, "SELECT count(*) FROM journal") == 0)
+        #expect(try Rows.lines(store.database).map(\.4) == ["line 1", "line 2"])
+        #expect(store.journalRows == 0 && store.journalBytes == 0)
+    }
+
+    @Test func malformedJournalRowIsCorruptWhenFoldedOrLoadedAndChangesNothing() throws {
+        let directory = TemporaryDirectory()
+        let store = try engine(directory)
+        var batches = Batches()
+        _ = try store.commit([batches.batch(Batches.lines("dev", count: 3))])
+        try store.database.execute("UPDATE journal SET lines = substr(lines, 1, 30)")
+        func isCorrupt(_ error: any Error) -> Bool {
+            guard let error = error as? SQLiteError else { return false }
+            return error.isCorrupt && error.message.hasPrefix("chunk 1 of room id 1 is malformed")
+        }
+        #expect(performing: { _ = try store.foldJournal() }, throws: isCorrupt)
+        #expect(performing: { _ = try store.beginLoad() }, throws: isCorrupt)
+        #expect(!store.database.isInTransaction)
+        #expect(store.journalRows == 1 && store.rooms["dev"]!.journalRows == 1 && store.rooms["dev"]!.firstOffset == 0)
+        // Commits go on; the bad row stays for someone to look at.
+        _ = try store.commit([batches.batch(Batches.lines("dev", from: 4, count: 1))])
+        #expect(store.journalRows == 2)
     }
 }

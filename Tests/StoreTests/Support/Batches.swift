@@ -59,10 +59,15 @@ struct Batches {
 /// Reads a database's lines independently of the engine (tests).
 enum Rows {
     /// (room name, offset, time, name, text) of every line, in room and
-    /// offset order, read from the chunks with a decoder of the tests' own.
+    /// offset order, read from the chunks and the journal with a decoder of
+    /// the tests' own.
     static func lines(_ database: Database) throws -> [(String, UInt64, UInt64, String, String)] {
         let query = try database.prepare(
-            "SELECT rooms.name, chunks.lines FROM chunks JOIN rooms ON rooms.id = chunks.room_id ORDER BY rooms.name, chunks.first_offset"
+            """
+            SELECT rooms.name, rows.lines FROM
+            (SELECT room_id, first_offset, lines FROM chunks UNION ALL SELECT room_id, first_offset, lines FROM journal) AS rows
+            JOIN rooms ON rooms.id = rows.room_id ORDER BY rooms.name, rows.first_offset
+            """
         )
         var rows: [(String, UInt64, UInt64, String, String)] = []
         while try query.step() {
