@@ -22,13 +22,16 @@ import json, os, sqlite3, sys
 d = sys.argv[1]
 c = sqlite3.connect(f"file:{os.path.join(d, 'history.sqlite3')}?mode=ro", uri=True, timeout=10)
 kept, chunks, blob = c.execute("SELECT coalesce(sum(line_count), 0), count(*), coalesce(sum(length(lines)), 0) FROM chunks").fetchone()
+# Lines not folded yet are in the journal (schema 3): kept too.
+jkept, journal, jblob = c.execute("SELECT coalesce(sum(line_count), 0), count(*), coalesce(sum(length(lines)), 0) FROM journal").fetchone()
+kept, blob = kept + jkept, blob + jblob
 written = c.execute("SELECT coalesce(sum(last_offset), 0) FROM rooms").fetchone()[0]
 payload = blob - 22 * kept  # names and texts: each line's fixed part is 22 bytes (LineChunk)
 page = c.execute("PRAGMA page_size").fetchone()[0]
 used = (c.execute("PRAGMA page_count").fetchone()[0] - c.execute("PRAGMA freelist_count").fetchone()[0]) * page
 c.close()
 size = sum(os.path.getsize(os.path.join(d, f)) for f in os.listdir(d) if f.startswith("history.sqlite3"))
-print(json.dumps({"rows": kept, "chunks": chunks, "written": written, "payload_bytes": payload, "disk_bytes": size, "used_bytes": used}))
+print(json.dumps({"rows": kept, "chunks": chunks, "journal_rows": journal, "journal_lines": jkept, "written": written, "payload_bytes": payload, "disk_bytes": size, "used_bytes": used}))
 PY
 }
 

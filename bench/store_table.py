@@ -17,14 +17,14 @@ def runs(server, load):
 results.comparison(rows, "none", "store", ('-data-dir none', 'SQLite store'), 0.75, 1.2)
 
 print()
-print("| during load | store CPU (% of a core) | lines written | lines/s written | lines kept | chunk rows kept | lines per row | bytes in use per kept line | payload per line |")
+print("| during load | store CPU (% of a core) | lines written | lines/s written | lines kept | chunk rows kept | journal rows kept | lines per chunk row | bytes in use per kept line | payload per line |")
 print("|---|---|---|---|---|---|---|---|---|")
 for load in ["A-tcp", "A-ws", "C-tcp", "C-ws"]:
     for r in runs("store", load):
         seconds = r.get("wall_s") or 1
         per_line = r["used_bytes"] / r["rows"] if r["rows"] else 0
         payload = r["payload_bytes"] / r["rows"] if r["rows"] else 0
-        print(f"| {load} | {r['process_cpu_pct']['store']} | {r['written']:,} | {r['written'] / seconds:,.0f} | {r['rows']:,} | {r['chunks']:,} | {r['rows'] / max(r['chunks'], 1):.0f} | {per_line:.0f} | {payload:.0f} |")
+        print(f"| {load} | {r['process_cpu_pct']['store']} | {r['written']:,} | {r['written'] / seconds:,.0f} | {r['rows']:,} | {r['chunks']:,} | {r.get('journal_rows', 0):,} | {(r['rows'] - r.get('journal_lines', 0)) / max(r['chunks'], 1):.0f} | {per_line:.0f} | {payload:.0f} |")
 
 startup = [r for r in rows if r["load"] == "startup"]
 if startup:

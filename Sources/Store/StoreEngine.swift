@@ -103,6 +103,8 @@ public final class StoreEngine {
             roomsByID[journal.int64(at: 0)]?.journalRows = Int(journal.int64(at: 1))
             journalRows += Int(journal.int64(at: 1))
             journalBytes += Int(journal.int64(at: 2))
+            // Ids are never handed out twice, not even one left only in the journal.
+            highest = max(highest, journal.int64(at: 0))
         }
         let ids = try database.prepare("SELECT id FROM retired_rooms ORDER BY id")
         while try ids.step() {
@@ -373,8 +375,7 @@ public final class StoreEngine {
         do throws(SQLiteError) {
             try database.beginTransaction(immediate: true)
             let read = statements.readJournal
-            read.bind(Int64(0), at: 1)
-            read.bind(Int64(maxRows), at: 2)
+            read.bind(Int64(maxRows), at: 1)
             defer { read.reset() }
             var lastID: Int64 = 0
             while try read.step() {
@@ -420,8 +421,7 @@ public final class StoreEngine {
         loadJournal.removeAll()
         guard journalRows > 0 else { return }
         let read = statements.readJournal
-        read.bind(Int64(0), at: 1)
-        read.bind(Int64.max, at: 2)
+        read.bind(Int64.max, at: 1)
         defer { read.reset() }
         while try read.step() {
             let id = read.int64(at: 1)

@@ -74,6 +74,8 @@ public final class StoreServer {
     private var failingSince: UInt64 = 0
     private var retentionFailure: String?
     private var foldScheduled = false
+    /// A fold failed: commits stop asking for folds until retention's works.
+    private var foldFailing = false
     /// The router connection not read until the commit interval is over.
     private var restingSession: StoreSession?
 
@@ -330,7 +332,7 @@ public final class StoreServer {
                 }
             }
             if !pending.isEmpty { loop.atEndOfTurn { [unowned self] in commitPending() } }
-            if engine.journalWantsFolding { scheduleFold() }
+            if engine.journalWantsFolding && !foldFailing { scheduleFold() }
         } catch {
             statistics.failedCommits += 1
             commitFailed(error)
@@ -370,6 +372,7 @@ public final class StoreServer {
                 statistics.retentionRows += try engine.foldJournal()
             } catch {
                 // Retention folds again every second and says when it fails.
+                foldFailing = true
                 Log.debug("could not fold the history journal now", ["error": error])
             }
         }
@@ -460,6 +463,7 @@ public final class StoreServer {
                 if rows == 0 { break }
                 statistics.retentionRows += rows
             }
+            foldFailing = false
             if retentionFailure != nil {
                 retentionFailure = nil
                 Log.info("history retention works again")

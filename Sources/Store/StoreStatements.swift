@@ -32,7 +32,7 @@ struct StoreStatements {
             "INSERT INTO journal(room_id, first_offset, last_offset, last_time, line_count, lines) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"
         )
         readJournal = try database.prepare(
-            "SELECT id, room_id, first_offset, last_offset, line_count, lines FROM journal WHERE id > ?1 ORDER BY id LIMIT ?2")
+            "SELECT id, room_id, first_offset, last_offset, line_count, lines FROM journal ORDER BY id LIMIT ?1")
         deleteJournal = try database.prepare("DELETE FROM journal WHERE id <= ?1")
         readChunk = try database.prepare("SELECT lines FROM chunks WHERE room_id = ?1 AND first_offset = ?2")
         growChunk = try database.prepare(
