@@ -175,8 +175,15 @@ extension RouterFrame {
 
 extension [UInt8] {
     /// Appends `value` in network byte order.
+    @inline(__always)
     mutating func appendBigEndian<Value: FixedWidthInteger>(_ value: Value) {
-        Swift.withUnsafeBytes(of: value.bigEndian) { append(contentsOf: $0) }
+        // Byte by byte: a few single appends cost well under half of one
+        // append(contentsOf:) of a raw buffer, and frame headers are many.
+        var shift = Value.bitWidth - 8
+        while shift >= 0 {
+            append(UInt8(truncatingIfNeeded: value >> shift))
+            shift -= 8
+        }
     }
 
     /// Appends a `str` field: `u16` byte count, then the UTF-8 bytes.
