@@ -139,22 +139,14 @@ public final class StoreEngine {
     public func commit(_ batches: [PendingBatch]) throws(SQLiteError) -> CommitOutcome {
         var outcome = CommitOutcome(through: committedThrough)
         let now = clock()
-        beginBookkeeping()
-        do throws(SQLiteError) {
-            try database.beginTransaction(immediate: true)
+        try trackedTransaction { () throws(SQLiteError) in
             for batch in batches where batch.number > outcome.through {
                 try apply(batch, now: now, outcome: &outcome)
                 outcome.through = batch.number
                 outcome.batches += 1
             }
             try finishTransaction(through: outcome.through, now: now)
-            try database.commit()
-        } catch {
-            database.rollback()
-            undoTransaction()
-            throw error
         }
-        keepTransaction()
         storedInstance = sessionInstance
         storedBatch = outcome.through
         return outcome
@@ -307,9 +299,23 @@ public final class StoreEngine {
         try meta.run()
     }
 
-    private func beginBookkeeping() {
+    /// Runs `body` in one BEGIN IMMEDIATE … COMMIT; on any error the
+    /// transaction is rolled back, the memory state it changed (rooms
+    /// touched or created, ids, retired logs, journal counts) is restored,
+    /// and the error is thrown.
+    private func trackedTransaction(_ body: () throws(SQLiteError) -> Void) throws(SQLiteError) {
         nextRoomIDBefore = nextRoomID
         journalBefore = (journalRows, journalBytes)
+        do throws(SQLiteError) {
+            try database.beginTransaction(immediate: true)
+            try body()
+            try database.commit()
+        } catch {
+            database.rollback()
+            undoTransaction()
+            throw error
+        }
+        keepTransaction()
     }
 
     /// After COMMIT: the transaction's memory state stays.
@@ -369,11 +375,9 @@ public final class StoreEngine {
     /// Returns the rows folded; on error everything is as before.
     public func foldJournal(maxRows: Int = 2048) throws(SQLiteError) -> Int {
         guard journalRows > 0 else { return 0 }
-        beginBookkeeping()
         var folded = 0
         var bytes = 0
-        do throws(SQLiteError) {
-            try database.beginTransaction(immediate: true)
+        try trackedTransaction { () throws(SQLiteError) in
             let read = statements.readJournal
             read.bind(Int64(maxRows), at: 1)
             defer { read.reset() }
@@ -397,13 +401,7 @@ public final class StoreEngine {
             statements.deleteJournal.bind(lastID, at: 1)
             try statements.deleteJournal.run()
             for room in touched where !room.pending.isEmpty { try writeLines(of: room, toJournal: false) }
-            try database.commit()
-        } catch {
-            database.rollback()
-            undoTransaction()
-            throw error
         }
-        keepTransaction()
         if folded == 0 {
             // The counts were off (rows deleted by hand): the journal is empty.
             (journalRows, journalBytes) = (0, 0)
