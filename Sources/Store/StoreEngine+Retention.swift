@@ -4,8 +4,9 @@ extension StoreEngine {
     /// Does one small piece of retention in its own short transaction and
     /// returns the rows it deleted or moved (0: nothing left to do for now).
     /// Pieces: the journal folded into chunks (first, so its lines come
-    /// under retention within a run of it); the chunks of a log replaced by a new epoch; a room's chunks whose
-    /// lines are all beyond `linesPerRoom` or older than the TTL (a chunk
+    /// under retention within a run of it); the chunks of a log replaced by
+    /// a new epoch; a room's chunks whose lines are all beyond
+    /// `linesPerRoom` or older than the TTL (a chunk
     /// holds at most `LineChunk.maxLines`, so the disk keeps fewer than that
     /// many lines more per room than the router loads); a room with no
     /// lines idle past the TTL (its next use starts a new epoch, as in the

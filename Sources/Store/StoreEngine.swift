@@ -64,8 +64,9 @@ public final class StoreEngine {
     var retentionIndex = 0
     var lastGatewayExpiry: UInt64 = 0
 
-    // Loads: one room's chunks, oldest first, and where each line starts;
-    // each room's journal lines, read when a load begins.
+    // Loads: one room's chunks, oldest first, and where each line starts
+    // (the starts also serve folds, to check journal rows); each room's
+    // journal lines, read when a load begins.
     var loadScratch: [UInt8] = []
     var loadRowStarts: [Int] = []
     var loadJournal: [Int64: [UInt8]] = [:]

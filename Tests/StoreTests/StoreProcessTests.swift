@@ -222,6 +222,32 @@ struct StoreProcessTests {
         #expect(filler.last == offset && filler.first! <= freed + 1 && filler == Array(filler.first!...offset))
     }
 
+    @Test func aJournalRowThatGoesBadWhileRunningIsLoggedAndCommitsGoOn() throws {
+        let rig = try Rig()
+        rig.link.start()
+        let first = rig.link.append(room: "dev", epoch: "e", offset: 1, time: 1, name: "n", text: "line 1")
+        #expect(rig.waitForCommit(through: first))
+        // Another process damages the journal row before the store folds it.
+        _ = try Python.run(
+            "import sqlite3, sys; c = sqlite3.connect(sys.argv[1], timeout=10); c.execute(\"UPDATE journal SET lines = substr(lines, 1, 10)\"); print(c.total_changes); c.commit()",
+            arguments: [DataDirectory.databasePath(in: rig.dataDirectory)])
+        var last: StoreTicket = 0
+        for offset in 2...30 {
+            last = rig.link.append(room: "dev", epoch: "e", offset: UInt64(offset), time: 1, name: "n", text: "line \(offset)")
+            rig.loop.run(timeout: 0.01) { false }
+        }
+        #expect(rig.waitForCommit(through: last))
+        #expect(
+            rig.store!.waitForLog(
+                "msg=\"history retention failed; retrying next second\" error=\"read lines: chunk 1 of room id 1 is malformed"))
+        #expect(!rig.store!.hasExited)
+        #expect(rig.link.state == .ready)
+        rig.store!.terminate()
+        // The lines after the damaged row are all there, in the journal.
+        let history = try HistoryDatabase.openForReading(directory: rig.dataDirectory)
+        #expect(try Rows.count(history.database, "SELECT coalesce(sum(line_count), 0) FROM journal") == 30)
+    }
+
     @Test func corruptDatabaseStopsTheStoreAtStartWithAClearError() throws {
         let directory = TemporaryDirectory("e2e")
         try DataDirectory.ensure(directory.file("data"))
