@@ -14,4 +14,17 @@ public enum ProcessLifetime {
             exit(1)
         }
     }
+
+    /// Marks this process as background work for the kernel's scheduler
+    /// (SCHED_BATCH): it keeps its fair share of CPU, but waking up does not
+    /// preempt whatever is running. For processes off the delivery path
+    /// (the history store), so their wake-ups never delay a delivery. Logs
+    /// and goes on if the kernel refuses.
+    public static func runAsBackgroundWork() {
+        if clinux_sched_batch() != 0 {
+            Log.warn(
+                "cannot run as background work (SCHED_BATCH); going on",
+                ["error": SystemError("sched_setscheduler", errno: errno)])
+        }
+    }
 }

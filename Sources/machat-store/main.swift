@@ -14,6 +14,9 @@ let flags = CommandLineFlags.parse(
 if let raw = getenv("MACHAT_SUPERVISOR_PID"), let parent = pid_t(String(cString: raw)) {
     ProcessLifetime.dieWithParent(expectedParent: parent)
 }
+// Commits only delay acknowledgements, never deliveries: the store's
+// wake-ups (one per commit) must not preempt the router or a gateway.
+ProcessLifetime.runAsBackgroundWork()
 let configuration = StoreCommand.configuration(from: flags, program: program)
 let server: StoreServer
 do {

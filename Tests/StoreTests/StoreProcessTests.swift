@@ -80,6 +80,16 @@ struct StoreProcessTests {
         #expect(rig.store!.log.contains("msg=\"router connected\""))
     }
 
+    /// The store's wake-ups must not preempt delivery: it runs as SCHED_BATCH.
+    @Test func theStoreRunsAsBackgroundWork() throws {
+        let rig = try Rig()
+        rig.link.start()
+        #expect(rig.loop.run { rig.link.state == .ready })
+        #expect(rig.store!.schedulingPolicy == 3)  // SCHED_BATCH (sched.h)
+        #expect(!rig.store!.log.contains("SCHED_BATCH"))
+        rig.store!.terminate()
+    }
+
     @Test func restartedStoreLoadsRoomsLinesEpochsAndDedupeMarks() throws {
         let rig = try Rig(retention: RetentionSettings(linesPerRoom: 3, ttlMilliseconds: forever))
         rig.link.start()

@@ -22,6 +22,11 @@ static inline int clinux_prctl_set_pdeathsig(int sig) {
 /// The uid of the peer of a connected Unix-domain socket (SO_PEERCRED), or -1.
 long clinux_peer_uid(int fd, int *pid_out);
 
+/// Moves the calling thread (and threads it creates later) to SCHED_BATCH
+/// (sched(7)): the same CPU share as SCHED_OTHER, but its wake-ups do not
+/// preempt running threads. 0 or -1 with errno.
+int clinux_sched_batch(void);
+
 /// accept4(2) with no peer address; declared here because it needs _GNU_SOURCE.
 int clinux_accept4(int fd, int flags);
 

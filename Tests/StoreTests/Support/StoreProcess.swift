@@ -78,6 +78,18 @@ final class StoreProcess {
         waitUntil(timeout: timeout) { log.components(separatedBy: text).count - 1 >= count }
     }
 
+    /// The kernel's scheduling policy of the process (field 41 of
+    /// /proc/PID/stat: 0 SCHED_OTHER, 3 SCHED_BATCH), read independently of
+    /// the call the store made.
+    var schedulingPolicy: Int? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        // Fields after ")" start at field 3 (state): policy (41) is index 38.
+        return fields.count > 38 ? Int(fields[38]) : nil
+    }
+
     /// CPU seconds the process used so far (utime + stime from /proc).
     var cpuSeconds: Double {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
