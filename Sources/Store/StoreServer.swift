@@ -32,12 +32,17 @@ public final class StoreServer {
         /// router's batch still commits in the turn it arrives.
         public var groupCommitBytes = 1 << 20
         public var groupCommitMilliseconds = 10
-        /// A commit starts at least this long after the previous one ended,
-        /// so a trickle of small batches (load C: about 10 lines per router
-        /// turn) shares transactions instead of paying a commit each, whose
-        /// cost is mostly per page written, not per line. Only the
-        /// acknowledgement waits; delivery never does.
-        public var minimumCommitIntervalMilliseconds = 4
+        /// After a small commit (under `restBelowBytes`), the next starts at
+        /// least this long after it ended, so a trickle of small batches
+        /// (load C: about 10 lines per router turn) shares transactions
+        /// instead of paying a commit each, whose cost is mostly per page
+        /// written, not per line. Only the acknowledgement waits; delivery
+        /// never does.
+        public var minimumCommitIntervalMilliseconds = 16
+        /// A commit this big or bigger means the router is busy: the next
+        /// one does not rest, so the store's rate is never capped at what
+        /// the socket holds per interval.
+        public var restBelowBytes = 16 << 10
         public var retryInitialMilliseconds = 50
         public var retryMaximumMilliseconds = 2000
 
@@ -67,6 +72,8 @@ public final class StoreServer {
     private var commitScheduled = false
     /// When the last commit ended (monotonic ns), for the commit interval.
     private var lastCommitEnded: UInt64 = 0
+    /// APPEND bytes the last commit wrote: under `restBelowBytes` the next rests.
+    private var lastCommitBytes = 0
     private var retryTimer: TimerID?
     private var retryDelay = 0
     /// Why commits fail, while they do.
@@ -259,8 +266,9 @@ public final class StoreServer {
         commitScheduled = true
         loop.atEndOfTurn { [unowned self] in
             let since = MonotonicClock.now() &- lastCommitEnded
-            let interval = MonotonicClock.ms(configuration.minimumCommitIntervalMilliseconds)
-            guard since < interval else { return commitUnlessMoreIsQueued() }
+            let rest = Self.restBeforeCommit(
+                nanosecondsSinceLastCommit: since, lastCommitBytes: lastCommitBytes, configuration: configuration)
+            guard rest > 0 else { return commitUnlessMoreIsQueued() }
             // Too soon after the last commit: what comes meanwhile joins this
             // one, and waits in the socket until then — the store is woken
             // once per commit, not once per router turn.
@@ -268,7 +276,7 @@ public final class StoreServer {
                 session.connection.isReadPaused = true
                 restingSession = session
             }
-            loop.schedule(afterMilliseconds: Int((interval - since + 999_999) / 1_000_000)) { [unowned self] in
+            loop.schedule(afterMilliseconds: rest) { [unowned self] in
                 if let resting = restingSession {
                     restingSession = nil
                     if resting.isOpen && waiting !== resting && pendingBytes < configuration.maxPendingBytes {
@@ -278,6 +286,18 @@ public final class StoreServer {
                 commitUnlessMoreIsQueued()
             }
         }
+    }
+
+    /// How long (ms, rounded up) the next commit waits: the rest of the
+    /// minimum interval after a small commit, 0 after a big one (a busy
+    /// router: resting then would cap the store at what the socket holds
+    /// per interval, and acknowledgements would fall behind without bound).
+    static func restBeforeCommit(
+        nanosecondsSinceLastCommit since: UInt64, lastCommitBytes: Int, configuration: Configuration
+    ) -> Int {
+        let interval = MonotonicClock.ms(configuration.minimumCommitIntervalMilliseconds)
+        guard since < interval, lastCommitBytes < configuration.restBelowBytes else { return 0 }
+        return Int((interval - since + 999_999) / 1_000_000)
     }
 
     private func commitUnlessMoreIsQueued() {
@@ -315,7 +335,9 @@ public final class StoreServer {
             statistics.batches += outcome.batches
             statistics.linesStored += outcome.linesStored
             statistics.linesSkipped += outcome.linesSkipped
+            let bytesBefore = pendingBytes
             for batch in pending.prefix(count) { pendingBytes -= batch.records.count + 8 }
+            lastCommitBytes = bytesBefore - pendingBytes
             pending.removeFirst(count)
             if pending.isEmpty { pendingBytes = 0 }
             retryDelay = 0
