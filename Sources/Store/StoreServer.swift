@@ -335,9 +335,9 @@ public final class StoreServer {
             statistics.batches += outcome.batches
             statistics.linesStored += outcome.linesStored
             statistics.linesSkipped += outcome.linesSkipped
-            let bytesBefore = pendingBytes
-            for batch in pending.prefix(count) { pendingBytes -= batch.records.count + 8 }
-            lastCommitBytes = bytesBefore - pendingBytes
+            lastCommitBytes = 0
+            for batch in pending.prefix(count) { lastCommitBytes += batch.records.count + 8 }
+            pendingBytes -= lastCommitBytes
             pending.removeFirst(count)
             if pending.isEmpty { pendingBytes = 0 }
             retryDelay = 0

@@ -78,25 +78,27 @@ final class StoreProcess {
         waitUntil(timeout: timeout) { log.components(separatedBy: text).count - 1 >= count }
     }
 
-    /// The kernel's scheduling policy of the process (field 41 of
-    /// /proc/PID/stat: 0 SCHED_OTHER, 3 SCHED_BATCH), read independently of
-    /// the call the store made.
-    var schedulingPolicy: Int? {
+    /// The fields of /proc/PID/stat after the command's ")": index 0 is
+    /// field 3 (state), so field N of proc(5) is index N - 3. Empty once
+    /// the process is gone.
+    private var statFields: [Substring] {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
             let close = stat.lastIndex(of: ")")
-        else { return nil }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        // Fields after ")" start at field 3 (state): policy (41) is index 38.
+        else { return [] }
+        return stat[stat.index(after: close)...].split(separator: " ")
+    }
+
+    /// The kernel's scheduling policy of the process (field 41: 0
+    /// SCHED_OTHER, 3 SCHED_BATCH), read independently of the call the
+    /// store made.
+    var schedulingPolicy: Int? {
+        let fields = statFields
         return fields.count > 38 ? Int(fields[38]) : nil
     }
 
-    /// CPU seconds the process used so far (utime + stime from /proc).
+    /// CPU seconds the process used so far (utime + stime, fields 14 and 15).
     var cpuSeconds: Double {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-            let close = stat.lastIndex(of: ")")
-        else { return 0 }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        // Fields after ")": state(0) ppid(1) … utime(11) stime(12).
+        let fields = statFields
         guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
         return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
