@@ -1,3 +1,4 @@
+@preconcurrency import Glibc
 import Reactor
 import StoreProtocol
 
@@ -215,7 +216,7 @@ public final class StoreEngine {
     /// new id (the old lines are deleted later, in small steps).
     private func resolve(_ name: String, epoch epochBytes: UnsafeRawBufferPointer) throws(SQLiteError) -> StoredRoom {
         // The epoch is compared as bytes: a String of it only for a change.
-        if let room = rooms[name], room.epoch.utf8.elementsEqual(epochBytes) { return room }
+        if let room = rooms[name], Self.bytes(of: room.epoch, equal: epochBytes) { return room }
         let epoch = String(decoding: epochBytes, as: UTF8.self)
         if let room = rooms[name] {
             touch(room)
@@ -258,6 +259,15 @@ public final class StoreEngine {
         created.append(room)
         touch(room)
         return room
+    }
+
+    /// `string`'s UTF-8 equals `bytes` (one memcmp for a native string).
+    private static func bytes(of string: String, equal bytes: UnsafeRawBufferPointer) -> Bool {
+        let utf8 = string.utf8
+        guard utf8.count == bytes.count else { return false }
+        return utf8.withContiguousStorageIfAvailable { own in
+            own.isEmpty || memcmp(own.baseAddress!, bytes.baseAddress!, own.count) == 0
+        } ?? utf8.elementsEqual(bytes)
     }
 
     @inline(__always)

@@ -15,18 +15,22 @@ struct BodyReader {
     /// The bytes not read yet.
     var rest: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: bytes[offset...]) }
 
+    // Field names are autoclosures: built only for the error, never on the
+    // hot path (an interpolated name would be a heap String per field read).
     mutating func integer<Value: FixedWidthInteger>(
-        _ field: String, as _: Value.Type = Value.self
+        _ field: @autoclosure () -> String, as _: Value.Type = Value.self
     ) throws(StoreProtocolError) -> Value {
         let size = MemoryLayout<Value>.size
-        guard bytes.count - offset >= size else { throw .malformed(type: type, reason: "body ends inside \(field)") }
+        guard bytes.count - offset >= size else { throw .malformed(type: type, reason: "body ends inside \(field())") }
         let value = Value(bigEndian: bytes.loadUnaligned(fromByteOffset: offset, as: Value.self))
         offset += size
         return value
     }
 
-    mutating func raw(_ count: Int, _ field: String) throws(StoreProtocolError) -> UnsafeRawBufferPointer {
-        guard count >= 0, bytes.count - offset >= count else { throw .malformed(type: type, reason: "body ends inside \(field)") }
+    mutating func raw(_ count: Int, _ field: @autoclosure () -> String) throws(StoreProtocolError) -> UnsafeRawBufferPointer {
+        guard count >= 0, bytes.count - offset >= count else {
+            throw .malformed(type: type, reason: "body ends inside \(field())")
+        }
         let slice = UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + count)])
         offset += count
         return slice

@@ -52,6 +52,15 @@ struct StoreFrameDecoderErrorTests {
         #expect(decode(bytes) == .malformed(type: 5, reason: "body ends inside line text"))
     }
 
+    /// The field's name is built only for the error (an autoclosure), and
+    /// still names the field a frame was cut inside.
+    @Test func roomDefinitionCutInsideItsNameLengthNamesTheField() {
+        let bytes: [UInt8] = [0, 0, 0, 11, 8, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0]
+        #expect(decode(bytes) == .malformed(type: 8, reason: "body ends inside room name length"))
+        let epochCut: [UInt8] = [0, 0, 0, 15, 8, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 1, 0x61, 0, 5]
+        #expect(decode(epochCut) == .malformed(type: 8, reason: "body ends inside room epoch"))
+    }
+
     @Test func invalidUTF8InARoomNameIsMalformed() {
         let bytes: [UInt8] = [0, 0, 0, 15, 8, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 1, 0xFF, 0, 0]
         #expect(decode(bytes) == .malformed(type: 8, reason: "invalid UTF-8 in room name"))
