@@ -6,13 +6,18 @@
 #   2. start-up: a data directory holding 1000 rooms x 1000 lines of 64
 #      bytes, and how long the router takes to load it when machat starts.
 # DURATION (default 10s) sets each load's measurement time, ROUNDS (default 3)
-# the pairs per load, LOADS (e.g. C-tcp,C-ws) runs only those loads of part 1.
+# the pairs per load A, ROUNDS_C (default 9) the pairs per load C, LOADS (e.g.
+# C-tcp,C-ws) runs only those loads of part 1. Load C gets more pairs: on a
+# small shared machine one run's p99 moves by half or double from one minute
+# to the next (with and without the store alike), so the median of three
+# pairs says little about a difference of a tenth.
 # Output: tables (bench/store_table.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
 bench_setup store
 ROUNDS=${ROUNDS:-3}
+ROUNDS_C=${ROUNDS_C:-9}
 trap 'stop_machat 2>/dev/null || true' EXIT
 
 # Rows and bytes of a data directory, as JSON fields (Python's sqlite3, read-only).
@@ -36,16 +41,17 @@ PY
 }
 
 : >"$OUT/results.jsonl"
-echo "== loads A and C, store on and off, $ROUNDS rounds" >&2
+echo "== loads A and C, store on and off, $ROUNDS rounds of A, $ROUNDS_C of C" >&2
 run=0
 # Each load runs with both settings back to back (a pair; the first of the
 # pair alternates by round), so the machine's drift over the sitting falls
 # between pairs rather than inside them.
-for round in $(seq 1 "$ROUNDS"); do
+for round in $(seq 1 "$((ROUNDS > ROUNDS_C ? ROUNDS : ROUNDS_C))"); do
   order="none store"; [ $((round % 2)) = 0 ] && order="store none"
   for entry in "${LOADS_AC[@]}"; do
     name=${entry%%|*}; flags=${entry#*|}
     wanted "$name" || continue
+    case $name in C-*) [ "$round" -le "$ROUNDS_C" ] || continue ;; *) [ "$round" -le "$ROUNDS" ] || continue ;; esac
     for setting in $order; do
       run=$((run + 1))
       data="$OUT/data-$run"
