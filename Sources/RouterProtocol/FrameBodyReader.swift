@@ -12,13 +12,14 @@ struct FrameBodyReader {
         self.bytes = bytes
     }
 
-    /// Reads a big-endian integer.
+    /// Reads a big-endian integer. The field's name is an autoclosure, as in
+    /// the store protocol's reader: formatted only for an error.
     mutating func readInteger<Value: FixedWidthInteger>(
-        _: Value.Type = Value.self, field: String
+        _: Value.Type = Value.self, field: @autoclosure () -> String
     ) throws(RouterProtocolError) -> Value {
         let size = MemoryLayout<Value>.size
         guard bytes.count - offset >= size else {
-            throw .malformed(type: type, reason: "body ends inside \(field)")
+            throw .malformed(type: type, reason: "body ends inside \(field())")
         }
         let value = bytes.loadUnaligned(fromByteOffset: offset, as: Value.self)
         offset += size

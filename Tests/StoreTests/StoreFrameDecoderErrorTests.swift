@@ -52,8 +52,8 @@ struct StoreFrameDecoderErrorTests {
         #expect(decode(bytes) == .malformed(type: 5, reason: "body ends inside line text"))
     }
 
-    /// The field's name is built only for the error (an autoclosure), and
-    /// still names the field a frame was cut inside.
+    /// A room definition cut inside its name length or its epoch names that
+    /// field (field names are now formatted only when an error is thrown).
     @Test func roomDefinitionCutInsideItsNameLengthNamesTheField() {
         let bytes: [UInt8] = [0, 0, 0, 11, 8, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0]
         #expect(decode(bytes) == .malformed(type: 8, reason: "body ends inside room name length"))
