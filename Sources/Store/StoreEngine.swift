@@ -27,6 +27,10 @@ public final class StoreEngine {
     var database: Database { history.database }
     /// The bounds in effect (the router's, once it said HELLO).
     public var retention: RetentionSettings
+    /// Gives the CPU away every 100 µs of a commit, fold or retention run
+    /// (between rooms), so the store never holds a core long while the
+    /// router or a gateway waits for one.
+    public var pacer = YieldPacer(intervalNanoseconds: 100_000)
     /// Dedupe entries of gateways that stored nothing for this long are deleted.
     public var gatewayRetentionMilliseconds: UInt64 = 7 * 86_400_000
     let clock: () -> UInt64
@@ -175,6 +179,7 @@ public final class StoreEngine {
         for record in records {
             switch record {
             case .room(let name, let epoch):
+                pacer.check()
                 definitions.append(try resolve(String(decoding: name, as: UTF8.self), epoch: epoch))
             case .line(let index, let gateway, let line):
                 let room = definitions[Int(index)]
@@ -283,6 +288,7 @@ public final class StoreEngine {
     private func finishTransaction(through: UInt64, now: UInt64) throws(SQLiteError) {
         let update = statements.updateRoom
         for room in touched {
+            pacer.check()
             if !room.pending.isEmpty {
                 // A few lines go to the journal; so do all of a room that has
                 // rows there, which keeps its journal lines newer than its chunks.
@@ -317,6 +323,7 @@ public final class StoreEngine {
     private func trackedTransaction(_ body: () throws(SQLiteError) -> Void) throws(SQLiteError) {
         nextRoomIDBefore = nextRoomID
         journalBefore = (journalRows, journalBytes)
+        pacer.begin()
         do throws(SQLiteError) {
             try database.beginTransaction(immediate: true)
             try body()
@@ -394,6 +401,7 @@ public final class StoreEngine {
             defer { read.reset() }
             var lastID: Int64 = 0
             while try read.step() {
+                pacer.check()
                 lastID = read.int64(at: 0)
                 folded += 1
                 let blob = read.bytes(at: 5)
@@ -411,7 +419,10 @@ public final class StoreEngine {
             // Deleted first, so the chunks can use the pages the rows free.
             statements.deleteJournal.bind(lastID, at: 1)
             try statements.deleteJournal.run()
-            for room in touched where !room.pending.isEmpty { try writeLines(of: room, toJournal: false) }
+            for room in touched where !room.pending.isEmpty {
+                pacer.check()
+                try writeLines(of: room, toJournal: false)
+            }
         }
         if folded == 0 {
             // The counts were off (rows deleted by hand): the journal is empty.

@@ -479,8 +479,10 @@ public final class StoreServer {
     private func runRetention() {
         guard session?.load == nil else { return }
         let deadline = MonotonicClock.now() + MonotonicClock.ms(configuration.retentionBudgetMilliseconds)
+        engine.pacer.begin()
         do {
             while MonotonicClock.now() < deadline {
+                engine.pacer.check()
                 let rows = try engine.retentionStep()
                 if rows == 0 { break }
                 statistics.retentionRows += rows
