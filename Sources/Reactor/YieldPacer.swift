@@ -13,7 +13,7 @@
 public struct YieldPacer {
     /// Work between two yields; 0 never yields.
     public var intervalNanoseconds: UInt64
-    /// Yields so far (for tests and statistics).
+    /// Yields so far (the tests read it).
     public private(set) var yields = 0
     private var since: UInt64 = 0
 

@@ -30,7 +30,7 @@ public final class StoreEngine {
     /// Gives the CPU away every 100 µs of a commit, fold or retention run
     /// (between rooms), so the store never holds a core long while the
     /// router or a gateway waits for one.
-    public var pacer = YieldPacer(intervalNanoseconds: 100_000)
+    var pacer = YieldPacer(intervalNanoseconds: 100_000)
     /// Dedupe entries of gateways that stored nothing for this long are deleted.
     public var gatewayRetentionMilliseconds: UInt64 = 7 * 86_400_000
     let clock: () -> UInt64
